@@ -1,0 +1,86 @@
+"""`reportgen check`: every published value that disagrees with its computed value."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from reportgen.data.dataset import Dataset
+from reportgen.data.schemas import SCHEMAS
+from reportgen.data.validate import LINE
+from reportgen.models.pricing import within_rounding
+
+LABEL_COLUMNS = ("model", "vendor_group", "vendor", "name", "line_item", "metric")
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A published value outside the rounding its source printed it with."""
+
+    path: str
+    line: int | None
+    row: str
+    column: str
+    published: float
+    computed: float
+    tolerance: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return (
+            f"{where}: {self.row}: column '{self.column}': published {self.published:g}, "
+            f"computed {self.computed:.6g} ({self.tolerance})"
+        )
+
+
+def _label(row: dict[str, object]) -> str:
+    for col in LABEL_COLUMNS:
+        value = row.get(col)
+        if isinstance(value, str) and value:
+            return value
+    return "row"
+
+
+def find_mismatches(dataset: Dataset) -> list[Mismatch]:
+    """Compare each declared published column with its computed column, row by row.
+
+    The data are never edited: a difference is reported, and the analyst decides.
+    """
+    found: list[Mismatch] = []
+    for name, schema in sorted(SCHEMAS.items()):
+        if not schema.checks or name not in dataset.names:
+            continue
+        frame = dataset.table(name)
+        for check in schema.checks:
+            tolerance = f"printed to {check.decimals} dp"
+            if check.bounds:
+                tolerance += ", inputs rounded to the cent"
+            if check.slack:
+                tolerance += f", slack {check.slack:g}"
+            for row in frame.to_dict("records"):
+                published = row[check.published]
+                computed = row[check.computed]
+                if published is None or computed is None:
+                    continue
+                if math.isnan(published) or math.isnan(computed):
+                    continue
+                if within_rounding(published, computed, check.decimals, check.slack):
+                    continue
+                if check.bounds is not None:
+                    low, high = row[check.bounds[0]], row[check.bounds[1]]
+                    half = 0.5 * 10.0 ** (-check.decimals)
+                    if low == low and high == high and low - half <= published <= high + half:
+                        continue
+                line = row[LINE]
+                found.append(
+                    Mismatch(
+                        path=dataset.files[name],
+                        line=None if line is None or line != line else int(line),
+                        row=_label(row),
+                        column=check.published,
+                        published=float(published),
+                        computed=float(computed),
+                        tolerance=tolerance,
+                    )
+                )
+    return found

@@ -1,0 +1,1 @@
+"""Data layer: read data/ files, validate them against declared schemas, derive metrics."""

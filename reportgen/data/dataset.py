@@ -1,0 +1,197 @@
+"""Load every data file into one validated, derived, read-only Dataset."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from reportgen.data import metrics
+from reportgen.data.schemas import DAY0_MATRIX, SCHEMAS, Column, TableSchema
+from reportgen.data.sources import LocDict, LocList, line_of, read_csv, read_yaml
+from reportgen.data.validate import LINE, validate_table
+from reportgen.errors import DataError, Problem, ProblemList
+
+DAY0_CATALOGUE = "market/day0.yaml"
+
+
+@dataclass(frozen=True)
+class Day0Catalogue:
+    """What the Day-0 matrix may contain and when it was taken."""
+
+    as_of: dt.date
+    source: str
+    statuses: Mapping[str, str]
+    vendors: tuple[str, ...]
+    models: tuple[Mapping[str, str], ...]
+
+    def family(self, model: str) -> str:
+        for m in self.models:
+            if m["name"] == model:
+                return m["family"]
+        raise KeyError(model)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Validated tables with their derived columns; tables are handed out as copies."""
+
+    root: Path
+    _tables: Mapping[str, pd.DataFrame]
+    files: Mapping[str, str]
+    day0_catalogue: Day0Catalogue
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A copy of a table, so no caller can change what another sees."""
+        return self._tables[name].copy()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(sorted(self._tables))
+
+
+def _shown(root: Path, rel: str) -> str:
+    return f"{root.name}/{rel}" if root.name == "data" else str(root / rel)
+
+
+def load_table(root: Path, schema: TableSchema, extra: Column | None = None) -> pd.DataFrame:
+    """Read and validate one declared table; raises DataError with every problem found."""
+    shown = _shown(root, schema.path)
+    path = root / schema.path
+    if not path.is_file():
+        raise DataError([Problem(shown, None, None, "file not found (declared in schemas.py)")])
+    raw = read_csv(path, shown)
+    frame, problems = validate_table(raw, schema, extra)
+    if problems:
+        raise DataError(problems)
+    return frame
+
+
+def load_day0_catalogue(root: Path) -> Day0Catalogue:
+    """Read market/day0.yaml: as-of date, statuses, vendors and models the matrix may name."""
+    shown = _shown(root, DAY0_CATALOGUE)
+    path = root / DAY0_CATALOGUE
+    if not path.is_file():
+        raise DataError([Problem(shown, None, None, "file not found")])
+    doc = read_yaml(path, shown)
+    problems = ProblemList()
+    if not isinstance(doc, LocDict):
+        raise DataError([Problem(shown, 1, None, "expected a mapping at the top level")])
+    for key in ("as_of", "source", "statuses", "vendors", "models"):
+        if key not in doc:
+            problems.add(shown, doc.line, key, "required key is missing")
+    problems.raise_if_any()
+    try:
+        as_of = dt.date.fromisoformat(str(doc["as_of"]))
+    except ValueError:
+        problems.add(shown, line_of(doc, "as_of"), "as_of", "expected a date YYYY-MM-DD")
+        as_of = dt.date.min
+    statuses = doc["statuses"]
+    if not isinstance(statuses, LocDict) or not statuses:
+        problems.add(shown, line_of(doc, "statuses"), "statuses", "expected a mapping value: meaning")
+        statuses = {}
+    vendors = doc["vendors"]
+    if not isinstance(vendors, LocList) or not all(isinstance(v, str) for v in vendors):
+        problems.add(shown, line_of(doc, "vendors"), "vendors", "expected a list of vendor names")
+        vendors = []
+    models = doc["models"]
+    ok_models: list[dict[str, str]] = []
+    if not isinstance(models, LocList):
+        problems.add(shown, line_of(doc, "models"), "models", "expected a list of models")
+    else:
+        for i, m in enumerate(models):
+            if not isinstance(m, dict) or not {"name", "family"} <= set(m):
+                problems.add(shown, line_of(models, i), "models", "each model needs name and family")
+                continue
+            ok_models.append({k: str(v) for k, v in m.items()})
+    problems.raise_if_any()
+    return Day0Catalogue(
+        as_of=as_of,
+        source=str(doc["source"]),
+        statuses=MappingProxyType(dict(statuses)),
+        vendors=tuple(vendors),
+        models=tuple(MappingProxyType(m) for m in ok_models),
+    )
+
+
+def load_day0(root: Path, catalogue: Day0Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the wide Day-0 matrix, check names against the catalogue, return (wide, long)."""
+    shown = _shown(root, DAY0_MATRIX.path)
+    cell = Column("status", "enum", choices=tuple(catalogue.statuses))
+    wide = load_table(root, DAY0_MATRIX, extra=cell)
+    problems = ProblemList()
+    known_models = [m["name"] for m in catalogue.models]
+    model_cols = [c for c in wide.columns if c not in (LINE, "vendor")]
+    raw = read_csv(root / DAY0_MATRIX.path, shown)
+    for name in model_cols:
+        if name not in known_models:
+            problems.add(
+                shown, raw.header_line, name,
+                f"unknown model (not in {DAY0_CATALOGUE}); known: {', '.join(known_models)}",
+            )
+    for _, row in wide.iterrows():
+        if row["vendor"] not in catalogue.vendors:
+            problems.add(
+                shown, int(row[LINE]), "vendor",
+                f"unknown vendor '{row['vendor']}' (not in {DAY0_CATALOGUE}); "
+                f"known: {', '.join(catalogue.vendors)}",
+            )
+    problems.raise_if_any()
+    records = []
+    for _, row in wide.iterrows():
+        for name in model_cols:
+            records.append(
+                {
+                    LINE: int(row[LINE]),
+                    "vendor": row["vendor"],
+                    "model": name,
+                    "family": catalogue.family(name),
+                    "status": row[name],
+                }
+            )
+    long = pd.DataFrame.from_records(records, columns=[LINE, "vendor", "model", "family", "status"])
+    return wide, long
+
+
+def load_dataset(root: Path) -> Dataset:
+    """Load, validate and derive every table under ``root`` (the data/ folder).
+
+    Every file is read even when an earlier one fails, so one run lists all problems.
+    """
+    problems = ProblemList()
+    tables: dict[str, pd.DataFrame] = {}
+    files: dict[str, str] = {}
+    for name, schema in sorted(SCHEMAS.items()):
+        if schema is DAY0_MATRIX:
+            continue
+        files[name] = _shown(root, schema.path)
+        try:
+            tables[name] = load_table(root, schema)
+        except DataError as exc:
+            problems.extend(exc.problems)
+    catalogue: Day0Catalogue | None = None
+    try:
+        catalogue = load_day0_catalogue(root)
+        tables["day0_matrix"], tables["day0"] = load_day0(root, catalogue)
+        files["day0_matrix"] = files["day0"] = _shown(root, DAY0_MATRIX.path)
+    except DataError as exc:
+        problems.extend(exc.problems)
+    problems.raise_if_any()
+    assert catalogue is not None
+    derived, derive_problems = metrics.derive_all(tables, files)
+    if derive_problems:
+        raise DataError(derive_problems)
+    for frame in derived.values():
+        frame.flags.allows_duplicate_labels = False
+    return Dataset(
+        root=root,
+        _tables=MappingProxyType(derived),
+        files=MappingProxyType(files),
+        day0_catalogue=catalogue,
+    )

@@ -1,0 +1,101 @@
+"""Derived columns, computed from validated tables with the pure functions in models/."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reportgen.data.validate import LINE
+from reportgen.errors import Problem
+from reportgen.models import pricing
+
+
+#: Prices are printed to the cent: each printed price stands for an interval of +/- this.
+PRICE_HALF_CENT = 0.005
+
+
+def add_pricing_metrics(frame: pd.DataFrame) -> pd.DataFrame:
+    """Blended 3:1 price and output/input ratio for every priced row, with rounding bounds."""
+    out = frame.copy()
+    pairs = list(zip(out["input_usd"], out["output_usd"], strict=True))
+    h = PRICE_HALF_CENT
+    out["blended_3_1_usd"] = [pricing.blended_3_1(i, o) for i, o in pairs]
+    out["blended_3_1_usd_low"] = [pricing.blended_3_1(max(i - h, 0), max(o - h, 0)) for i, o in pairs]
+    out["blended_3_1_usd_high"] = [pricing.blended_3_1(i + h, o + h) for i, o in pairs]
+    nan = float("nan")
+    out["io_ratio"] = [pricing.io_ratio(i, o) if i > 0 else nan for i, o in pairs]
+    out["io_ratio_low"] = [pricing.io_ratio(i + h, max(o - h, 0)) for i, o in pairs]
+    out["io_ratio_high"] = [pricing.io_ratio(i - h, o + h) if i > h else nan for i, o in pairs]
+    return out
+
+
+def add_shipment_shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each vendor group's share of the year's total, plus the unstated remainder (derived)."""
+    out = frame.copy()
+    out["derived"] = False
+    rows = []
+    for year, group in out.groupby("year", sort=True):
+        total = group.loc[group["vendor_group"] == "Total", "units_mn"]
+        if total.empty:
+            continue
+        named = group.loc[group["vendor_group"] != "Total", "units_mn"].sum()
+        rest = float(total.iloc[0]) - float(named)
+        if rest > 1e-9:
+            rows.append(
+                {LINE: None, "year": year, "vendor_group": "Other (derived remainder)",
+                 "units_mn": rest, "share_pct_published": float("nan"),
+                 "source": "derived: total less the groups stated", "derived": True}
+            )
+    if rows:
+        out = pd.concat([out, pd.DataFrame(rows)], ignore_index=True)
+    totals = out[out["vendor_group"] == "Total"].set_index("year")["units_mn"]
+    out["share_pct"] = [
+        100.0 * u / totals[y] if y in totals.index else float("nan")
+        for y, u in zip(out["year"], out["units_mn"], strict=True)
+    ]
+    return out
+
+
+def add_promotion_checks(
+    promos: pd.DataFrame, prices: pd.DataFrame, shown: str
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """List price x (1 - discount) for each promotion, to compare with the printed promo rate."""
+    problems: list[Problem] = []
+    out = promos.copy()
+    by_model = prices.set_index("model")
+    computed_in, computed_out, list_in, list_out = [], [], [], []
+    for _, row in out.iterrows():
+        if row["model"] not in by_model.index:
+            problems.append(
+                Problem(shown, int(row[LINE]), "model",
+                        f"unknown model '{row['model']}': not in market/llm_pricing.csv")
+            )
+            computed_in.append(float("nan"))
+            computed_out.append(float("nan"))
+            list_in.append(float("nan"))
+            list_out.append(float("nan"))
+            continue
+        base = by_model.loc[row["model"]]
+        if isinstance(base, pd.DataFrame):
+            base = base.iloc[0]
+        list_in.append(float(base["input_usd"]))
+        list_out.append(float(base["output_usd"]))
+        computed_in.append(pricing.discounted(base["input_usd"], row["discount_pct"]))
+        computed_out.append(pricing.discounted(base["output_usd"], row["discount_pct"]))
+    out["list_input_usd"] = list_in
+    out["list_output_usd"] = list_out
+    out["input_usd_computed"] = computed_in
+    out["output_usd_computed"] = computed_out
+    return out, problems
+
+
+def derive_all(
+    tables: dict[str, pd.DataFrame], files: dict[str, str]
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Every derived column of every table; cross-table references are checked here."""
+    out = dict(tables)
+    out["llm_pricing"] = add_pricing_metrics(tables["llm_pricing"])
+    out["china_ai_shipments"] = add_shipment_shares(tables["china_ai_shipments"])
+    out["llm_promotions"], problems = add_promotion_checks(
+        tables["llm_promotions"], out["llm_pricing"], files["llm_promotions"]
+    )
+    return out, problems

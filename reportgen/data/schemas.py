@@ -1,0 +1,181 @@
+"""Every data table's schema, declared once: columns, types, units, keys and published checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from reportgen.data.numbers import NumberRule
+
+Kind = Literal["str", "number", "int", "flag", "enum", "date"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its type, whether it may be empty, bounds, allowed values and unit."""
+
+    name: str
+    kind: Kind = "str"
+    nullable: bool = True
+    minimum: float | None = None
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+    unit: str = ""
+    rule: NumberRule = NumberRule()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PublishedCheck:
+    """A published column that should equal a computed one within the printed rounding.
+
+    ``decimals`` is the precision the source printed; the check allows half a unit in the
+    last printed place plus ``slack`` (for inputs that were themselves rounded before the
+    source printed them, e.g. prices converted from RMB).
+    """
+
+    published: str
+    computed: str
+    decimals: int
+    slack: float = 0.0
+    #: Optional columns holding the lowest and highest value the computed column can take
+    #: when its own inputs were rounded before printing (interval check instead of slack).
+    bounds: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """A CSV table under data/: where it lives, its columns, its unique key and its checks."""
+
+    name: str
+    path: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    checks: tuple[PublishedCheck, ...] = field(default=())
+    description: str = ""
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+SCHEMAS: dict[str, TableSchema] = {}
+
+
+def declare(schema: TableSchema) -> TableSchema:
+    """Register a schema by name; a duplicate name is a programming error."""
+    if schema.name in SCHEMAS:
+        raise ValueError(f"schema {schema.name!r} declared twice")
+    SCHEMAS[schema.name] = schema
+    return schema
+
+
+_USD = NumberRule(currency=True)
+_LENGTH = r"^~?\d+(\.\d+)?[KM]$"
+
+LLM_PRICING = declare(
+    TableSchema(
+        name="llm_pricing",
+        path="market/llm_pricing.csv",
+        description="LLM API list prices per 1M tokens (sector note Figure 3).",
+        key=("row",),
+        columns=(
+            Column("row", "int", nullable=False, minimum=1, description="row in the source"),
+            Column("region", "enum", nullable=False, choices=("China", "Overseas")),
+            Column("provider", "str", nullable=False),
+            Column("model", "str", nullable=False),
+            Column("flagship", "flag", description="Y when the source marks a flagship (★)"),
+            Column("latest", "flag"),
+            Column("input_usd", "number", nullable=False, minimum=0, unit="US$/1M", rule=_USD),
+            Column("cache_read_usd", "number", minimum=0, unit="US$/1M", rule=_USD),
+            Column("cache_write_usd", "number", minimum=0, unit="US$/1M", rule=_USD),
+            Column("storage_usd_per_1m_per_h", "number", minimum=0, unit="US$/1M/h", rule=_USD),
+            Column("output_usd", "number", nullable=False, minimum=0, unit="US$/1M", rule=_USD),
+            Column("blended_3_1_usd_published", "number", minimum=0, unit="US$/1M", rule=_USD),
+            Column("io_ratio_published", "number", minimum=0, unit="x"),
+            Column("context_length", "str", pattern=_LENGTH),
+            Column("output_length", "str", pattern=_LENGTH),
+            Column("printed_provider_cell", "str", description="label as printed (repair trail)"),
+        ),
+        checks=(
+            # Prices converted from RMB were rounded to the cent before printing, so the
+            # published value is checked against every value the half-cent interval around
+            # each printed price allows (computed in data/metrics.py).
+            PublishedCheck("blended_3_1_usd_published", "blended_3_1_usd", decimals=4,
+                           bounds=("blended_3_1_usd_low", "blended_3_1_usd_high")),
+            PublishedCheck("io_ratio_published", "io_ratio", decimals=2,
+                           bounds=("io_ratio_low", "io_ratio_high")),
+        ),
+    )
+)
+
+DAY0_MATRIX = declare(
+    TableSchema(
+        name="day0_matrix",
+        path="market/day0_matrix.csv",
+        description="Day-0 adaptation of model families by Chinese chip vendors (Figure 6).",
+        key=("vendor",),
+        columns=(Column("vendor", "str", nullable=False),),
+    )
+)
+
+CHINA_AI_SHIPMENTS = declare(
+    TableSchema(
+        name="china_ai_shipments",
+        path="market/china_ai_shipments.csv",
+        description="China AI accelerator shipments by vendor group (Figure 4).",
+        key=("year", "vendor_group"),
+        columns=(
+            Column("year", "int", nullable=False, minimum=2000),
+            Column("vendor_group", "str", nullable=False),
+            Column("units_mn", "number", nullable=False, minimum=0, unit="mn units"),
+            Column("share_pct_published", "number", minimum=0, unit="%",
+                   rule=NumberRule(percent=True)),
+            Column("source", "str", nullable=False),
+        ),
+        checks=(PublishedCheck("share_pct_published", "share_pct", decimals=0, slack=1.0),),
+    )
+)
+
+LLM_PROMOTIONS = declare(
+    TableSchema(
+        name="llm_promotions",
+        path="market/llm_promotions.csv",
+        description="Promotional API rates (Figure 2).",
+        key=("model",),
+        columns=(
+            Column("model", "str", nullable=False),
+            Column("discount_pct", "number", nullable=False, minimum=0, unit="%",
+                   rule=NumberRule(percent=True)),
+            Column("input_usd", "number", nullable=False, minimum=0, unit="US$/1M", rule=_USD),
+            Column("output_usd", "number", nullable=False, minimum=0, unit="US$/1M", rule=_USD),
+            Column("announced", "date", nullable=False),
+            Column("valid_until", "date", nullable=False),
+            Column("extended_from", "date"),
+            Column("source", "str", nullable=False),
+        ),
+        checks=(
+            PublishedCheck("input_usd", "input_usd_computed", decimals=2),
+            PublishedCheck("output_usd", "output_usd_computed", decimals=2),
+        ),
+    )
+)
+
+GPGPU_MARKET = declare(
+    TableSchema(
+        name="gpgpu_market",
+        path="market/gpgpu_market.csv",
+        description="China GPGPU market growth and localization rates as stated (Figure 5).",
+        key=("metric", "segment", "year"),
+        columns=(
+            Column("metric", "enum", nullable=False, choices=("localization_rate", "cagr")),
+            Column("segment", "enum", nullable=False,
+                   choices=("total", "domestic", "overseas", "inference", "training")),
+            Column("year", "str", nullable=False, pattern=r"^\d{4}(E)?(-\d{2}E)?$"),
+            Column("value_pct", "number", nullable=False, unit="%", rule=NumberRule(percent=True)),
+            Column("source", "str", nullable=False),
+        ),
+    )
+)

@@ -1,0 +1,1 @@
+"""Pure arithmetic: pricing metrics, valuation and chip-cost models over plain values."""
