@@ -66,3 +66,10 @@ def grow(value: float, rate: float, years: float) -> float:
 def within_rounding(published: float, computed: float, decimals: int, slack: float = 0.0) -> bool:
     """True when ``published`` is ``computed`` rounded to ``decimals`` places (plus slack)."""
     return abs(published - computed) <= 0.5 * 10.0 ** (-decimals) + slack + 1e-12
+
+
+def growth(new: float, old: float) -> float:
+    """Relative change from ``old`` to ``new`` as a fraction (0.6 = +60%)."""
+    if old == 0:
+        raise ValueError("growth from zero is undefined")
+    return new / old - 1.0

@@ -1,0 +1,228 @@
+"""Build reports: gather data, draw every exhibit, render HTML, then write PDF (atomically)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from matplotlib.figure import Figure
+
+from reportgen.data.dataset import Dataset, load_dataset
+from reportgen.data.sources import read_yaml
+from reportgen.errors import BuildError, DataError, Problem, ProblemList, SpecError, TemplateError
+from reportgen.figures.registry import EXHIBITS, TableExhibit, load_builders
+from reportgen.figures.save import svg_bytes
+from reportgen.outputs import clean_stray_temporaries, write_atomic
+from reportgen.project import Project
+from reportgen.reports.base import RenderedExhibit, ReportType, load_report_types
+from reportgen.reports.definition import ReportDefinition, discover, load_definition
+from reportgen.render.pdf import html_to_pdf
+from reportgen.render.prose import render_prose
+from reportgen.render.templates import template_env
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What one report build wrote and how long it took."""
+
+    slug: str
+    html: Path
+    pdf: Path
+    figures: tuple[Path, ...]
+    seconds: float
+
+
+def load_house(project: Project) -> dict[str, Any]:
+    """The house settings (name, disclosures, rating definitions) from data/house.yaml."""
+    shown = project.shown(project.house)
+    if not project.house.is_file():
+        raise DataError([Problem(shown, None, None, "file not found: the house settings")])
+    doc = read_yaml(project.house, shown)
+    problems = ProblemList()
+    for key in ("name", "disclaimer", "certification", "ratings"):
+        if not isinstance(doc, dict) or key not in doc:
+            problems.add(shown, getattr(doc, "line", None), key, "required key is missing")
+    problems.raise_if_any(DataError)
+    return dict(doc)
+
+
+def load_definitions(project: Project, only: Sequence[str] | None = None) -> list[ReportDefinition]:
+    """Every report definition under data/reports (or the named ones), validated together."""
+    types = load_report_types()
+    load_builders()
+    folders = discover(project.reports)
+    if only:
+        known = {f.name for f in folders}
+        missing = [s for s in only if s not in known]
+        if missing:
+            raise SpecError(
+                [Problem(project.shown(project.reports), None, None,
+                         f"no report '{s}'; known: {', '.join(sorted(known))}") for s in missing]
+            )
+        folders = [f for f in folders if f.name in only]
+    problems = ProblemList()
+    definitions = []
+    for folder in folders:
+        try:
+            definitions.append(
+                load_definition(folder, project.shown(project.reports), set(types), set(EXHIBITS))
+            )
+        except SpecError as exc:
+            problems.extend(exc.problems)
+    problems.raise_if_any(SpecError)
+    return definitions
+
+
+def build_exhibit(ds: Dataset, definition: ReportDefinition, ref: Any) -> RenderedExhibit:
+    """Run one registered builder and return it ready for a template (SVG bytes or a table)."""
+    spec = EXHIBITS[ref.id]
+    try:
+        built = spec.build(ds, ref.params)
+    except (KeyError, ValueError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        raise SpecError(
+            [Problem(definition.shown, ref.line, "exhibits", f"exhibit '{ref.id}': {message}")]
+        ) from exc
+    svg = None
+    table = None
+    if isinstance(built, Figure):
+        svg = svg_bytes(built)
+    elif isinstance(built, TableExhibit):
+        table = built
+    else:  # pragma: no cover - a builder bug
+        raise TypeError(f"exhibit {ref.id} returned {type(built).__name__}")
+    return RenderedExhibit(
+        id=ref.id,
+        number=ref.number,
+        kind=spec.kind,
+        title=ref.title or spec.title,
+        source=ref.source or spec.source,
+        svg=svg,
+        table=table,
+    )
+
+
+def render_report_html(
+    project: Project,
+    ds: Dataset,
+    definition: ReportDefinition,
+    exhibits: Sequence[RenderedExhibit],
+    house: dict[str, Any],
+) -> str:
+    """Prose first (it may cite exhibit numbers), then the report type's template."""
+    rtype: ReportType = load_report_types()[definition.type]()
+    numbers = {e.id: e.number for e in exhibits}
+
+    def fig(exhibit_id: str) -> str:
+        if exhibit_id not in numbers:
+            raise KeyError(f"prose cites exhibit '{exhibit_id}', which this report does not place")
+        return f"Figure {numbers[exhibit_id]}"
+
+    prose_ctx = {**rtype.prose_context(ds, definition), "fig": fig}
+
+    def prose(name: str | None) -> Any:
+        if not name:
+            return None
+        path = definition.folder / name
+        return render_prose(path.read_text(encoding="utf-8"), project.shown(path), prose_ctx)
+
+    by_id = {e.id: e for e in exhibits}
+    sections = [
+        {
+            "title": s.title,
+            "html": prose(s.prose),
+            "exhibits": [by_id[r.id] for r in s.exhibits],
+        }
+        for s in definition.sections
+    ]
+    context = {
+        "report": definition,
+        "house": house,
+        "summary": prose(definition.summary),
+        "key_points": prose(definition.key_points),
+        "sections": sections,
+        "fonts_url": "../templates/fonts",  # relative to build/: same bytes in every clone
+        **rtype.page_context(ds, definition),
+    }
+    env = template_env(project.templates)
+    try:
+        return env.get_template(rtype.template).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(
+            [Problem(f"templates/{exc.name or rtype.template}", exc.lineno, None, exc.message or "")]
+        ) from exc
+    except jinja2.TemplateError as exc:
+        raise TemplateError(
+            [Problem(f"templates/{rtype.template}", None, None, f"{type(exc).__name__}: {exc}")]
+        ) from exc
+
+
+def build_report(
+    project: Project, ds: Dataset, definition: ReportDefinition, house: dict[str, Any],
+    progress: Progress = lambda _m: None,
+) -> BuildResult:
+    """Build one report: all its exhibits, then HTML, then PDF; outputs replaced atomically."""
+    start = time.perf_counter()
+    exhibits = []
+    figure_dir = project.figures / definition.slug
+    written: list[Path] = []
+    for ref in definition.exhibits:
+        progress(f"{definition.slug}: exhibit {ref.number} ({ref.id})")
+        exhibit = build_exhibit(ds, definition, ref)
+        exhibits.append(exhibit)
+        if exhibit.svg is not None:
+            path = figure_dir / f"{ref.id}.svg"
+            write_atomic(path, exhibit.svg)
+            written.append(path)
+    progress(f"{definition.slug}: HTML")
+    html = render_report_html(project, ds, definition, exhibits, house)
+    progress(f"{definition.slug}: PDF")
+    pdf = html_to_pdf(
+        html,
+        base_dir=project.build,
+        allowed_roots=[project.fonts, project.templates / "css", project.figures],
+        shown=f"build/{definition.slug}.pdf",
+        variant=definition.options.get("pdf_variant"),
+    )
+    html_path = project.build / f"{definition.slug}.html"
+    pdf_path = project.build / f"{definition.slug}.pdf"
+    write_atomic(html_path, html.encode("utf-8"))
+    write_atomic(pdf_path, pdf)
+    return BuildResult(definition.slug, html_path, pdf_path, tuple(written),
+                       time.perf_counter() - start)
+
+
+def build_all(
+    project: Project, only: Sequence[str] | None = None, progress: Progress = lambda _m: None
+) -> list[BuildResult]:
+    """Validate everything first (data, house, definitions), then build each report."""
+    for folder in (project.build, project.figures):
+        clean_stray_temporaries(folder)
+    problems = ProblemList()
+    ds = house = None
+    try:
+        ds = load_dataset(project.data)
+    except DataError as exc:
+        problems.extend(exc.problems)
+    try:
+        house = load_house(project)
+    except DataError as exc:
+        problems.extend(exc.problems)
+    definitions: list[ReportDefinition] = []
+    try:
+        definitions = load_definitions(project, only)
+    except SpecError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise DataError(problems.items)
+    assert ds is not None and house is not None
+    if not definitions:
+        raise BuildError([Problem(project.shown(project.reports), None, None,
+                                  "no report definitions (data/reports/<slug>/report.yaml)")])
+    return [build_report(project, ds, d, house, progress) for d in definitions]

@@ -1,0 +1,123 @@
+"""Command line: `reportgen build`, `reportgen check`, `reportgen list`.
+
+Exit codes: 0 done; 2 bad input (every problem listed as path:line: column: message, no
+traceback unless --debug); 1 an internal error (a bug: please report it with --debug output).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reportgen.errors import ReportgenError
+from reportgen.project import Project, find_project
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail_cleanly(fn: F) -> F:
+    """Map ReportgenError to its messages and exit 2; anything else is a bug (exit 1)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        debug = ctx.find_root().params.get("debug", False)
+        try:
+            return fn(*args, **kwargs)
+        except ReportgenError as exc:
+            if debug:
+                traceback.print_exc()
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            n = len(exc.problems)
+            click.echo(f"{n} problem{'s' if n != 1 else ''} found; nothing was changed.", err=True)
+            sys.exit(2)
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place a crash becomes exit 1
+            if debug:
+                traceback.print_exc()
+            else:
+                click.echo(f"internal error: {type(exc).__name__}: {exc} "
+                           "(run with --debug for the traceback)", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Project folder (default: the nearest one holding data/).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def main(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
+    """reportgen: research reports from data/, as PDF and HTML in build/."""
+    ctx.obj = Project(project_dir.resolve()) if project_dir else find_project(Path.cwd())
+
+
+@main.command()
+@click.argument("reports", nargs=-1)
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and the summary.")
+@click.pass_obj
+@_fail_cleanly
+def build(project: Project, reports: tuple[str, ...], quiet: bool) -> None:
+    """Build every report (or the named ones) into build/<slug>.pdf and .html."""
+    from reportgen.build import build_all
+
+    start = time.perf_counter()
+
+    def progress(message: str) -> None:
+        if not quiet:
+            click.echo(f"  {message}")
+
+    results = build_all(project, reports or None, progress)
+    for r in results:
+        click.echo(f"built {project.shown(r.pdf)} and {project.shown(r.html)} ({r.seconds:.1f}s)")
+    click.echo(f"{len(results)} report(s) built in {time.perf_counter() - start:.1f}s")
+
+
+@main.command()
+@click.pass_obj
+@_fail_cleanly
+def check(project: Project) -> None:
+    """Validate all data and list every published value that disagrees with its computed one."""
+    from reportgen.build import load_definitions, load_house
+    from reportgen.checks import find_mismatches
+    from reportgen.data.dataset import load_dataset
+
+    ds = load_dataset(project.data)
+    load_house(project)
+    load_definitions(project)
+    mismatches = find_mismatches(ds)
+    for m in mismatches:
+        click.echo(f"mismatch: {m}")
+    click.echo(f"data valid; {len(mismatches)} published value(s) differ from computed values "
+               "(reported, not changed)")
+
+
+@main.command(name="list")
+@click.pass_obj
+@_fail_cleanly
+def list_(project: Project) -> None:
+    """List report types, registered exhibits and report definitions."""
+    from reportgen.build import load_definitions
+    from reportgen.figures.registry import EXHIBITS
+    from reportgen.reports.base import load_report_types
+
+    for name, cls in sorted(load_report_types().items()):
+        click.echo(f"type     {name}: {cls.description}")
+    for ex_id, spec in sorted(EXHIBITS.items()):
+        click.echo(f"exhibit  {ex_id} ({spec.kind}): {spec.title}")
+    for d in load_definitions(project):
+        click.echo(f"report   {d.slug} ({d.type}): {d.title}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

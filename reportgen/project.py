@@ -1,0 +1,57 @@
+"""Where things live in a reportgen project (one root; every path derives from it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Project:
+    """The folders of one project: data in, templates, generated figures and reports out."""
+
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def reports(self) -> Path:
+        return self.data / "reports"
+
+    @property
+    def house(self) -> Path:
+        return self.data / "house.yaml"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def fonts(self) -> Path:
+        return self.templates / "fonts"
+
+    @property
+    def figures(self) -> Path:
+        return self.root / "figures"
+
+    @property
+    def build(self) -> Path:
+        return self.root / "build"
+
+    def shown(self, path: Path) -> str:
+        """``path`` relative to the project root, for messages."""
+        try:
+            return str(path.resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path)
+
+
+def find_project(start: Path) -> Project:
+    """The nearest folder at or above ``start`` that has a data/ folder."""
+    here = start.resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "data").is_dir() and (candidate / "templates").is_dir():
+            return Project(candidate)
+    return Project(here)

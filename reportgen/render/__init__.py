@@ -1,0 +1,1 @@
+"""Rendering: Jinja2 templates to HTML, and HTML to PDF with WeasyPrint (sandboxed)."""

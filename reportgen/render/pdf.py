@@ -1,0 +1,98 @@
+"""HTML to PDF with WeasyPrint, fetching nothing but our own fonts and data: URLs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from weasyprint import HTML
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from reportgen.errors import BuildError, Problem
+
+
+class RefusedURL(FatalURLFetchingError):
+    """A URL outside the allowed folders: rendering stops instead of fetching it."""
+
+
+class SandboxedFetcher(URLFetcher):
+    """Serve data: URLs and files under the allowed folders; refuse everything else.
+
+    WeasyPrint's default fetcher would read any file:// path and any http:// URL (following
+    redirects), and would embed an attachment's target in the PDF. Reports go to clients,
+    so nothing outside the project's templates, fonts and figures may be read.
+    """
+
+    def __init__(self, allowed_roots: Sequence[Path]):
+        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False,
+                         fail_on_errors=True)
+        self.allowed_roots = tuple(p.resolve() for p in allowed_roots)
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        scheme = urlparse(url).scheme
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "file":
+            path = Path(unquote(urlparse(url).path)).resolve()
+            if any(path.is_relative_to(root) for root in self.allowed_roots) and path.is_file():
+                return super().fetch(url, headers)
+        self.refused.append(url)
+        raise RefusedURL(f"refused to fetch {url}")
+
+
+#: Warnings that say nothing about the document: WeasyPrint 70 prints this one whenever the
+#: system lacks libharfbuzz-subset and it subsets fonts with fontTools instead (same output).
+BENIGN_WARNINGS = ("Using fontTools instead of HarfBuzz-Subset",)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if not message.startswith(BENIGN_WARNINGS):
+            self.messages.append(message)
+
+
+@contextmanager
+def _weasyprint_warnings() -> Iterator[_Collect]:
+    """Capture WeasyPrint's warnings (a missing image is only a warning there)."""
+    handler = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+def html_to_pdf(html: str, base_dir: Path, allowed_roots: Sequence[Path], shown: str,
+                variant: str | None = None) -> bytes:
+    """Lay out ``html`` and return PDF bytes; any refused URL or renderer warning fails."""
+    fetcher = SandboxedFetcher(allowed_roots)
+    with _weasyprint_warnings() as warnings:
+        try:
+            document = HTML(string=html, base_url=str(base_dir) + "/", url_fetcher=fetcher)
+            pdf = document.write_pdf(pdf_variant=variant, uncompressed_pdf=False)
+        except RefusedURL:
+            pass
+        except FatalURLFetchingError as exc:
+            raise BuildError([Problem(shown, None, None, f"could not load a resource: {exc}")]) from exc
+    problems = [
+        Problem(shown, None, None,
+                f"refused to fetch {url} (referenced by the report's HTML or CSS); only files "
+                "under templates/ and figures/ and data: URLs may be used")
+        for url in fetcher.refused
+    ]
+    problems += [Problem(shown, None, None, f"PDF renderer warning: {m}") for m in warnings.messages
+                 if not any(url in m for url in fetcher.refused)]
+    if problems:
+        raise BuildError(problems)
+    assert pdf is not None
+    return pdf

@@ -1,0 +1,83 @@
+"""The Jinja2 environments: autoescape always on, undefined variables are errors."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from reportgen import formatting
+
+
+def long_date(value: dt.date) -> str:
+    """1 May 2026 (house date style, no locale dependence)."""
+    return f"{value.day} {value:%B %Y}"
+
+
+def svg_data_uri(svg: bytes) -> str:
+    """An SVG as a data: URL so HTML files are self-contained and PDF rendering fetches nothing."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+FILTERS = {
+    "number": formatting.number,
+    "money": formatting.money,
+    "usd": formatting.usd,
+    "pct": formatting.pct,
+    "frac_pct": formatting.frac_pct,
+    "multiple": formatting.multiple,
+    "words": formatting.count_word,
+    "long_date": long_date,
+    "data_uri": svg_data_uri,
+}
+
+
+def _always(_name: str | None) -> bool:
+    return True
+
+
+def _configure(env: jinja2.Environment) -> jinja2.Environment:
+    env.filters.update(FILTERS)
+    env.globals["Markup"] = Markup
+    return env
+
+
+def template_env(templates_dir: Path) -> jinja2.Environment:
+    """Environment for report templates: every template autoescaped, whatever its name."""
+    return _configure(
+        jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates_dir)),
+            autoescape=_always,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+    )
+
+
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|~")
+
+
+def markdown_literal(value: object) -> object:
+    """Backslash-escape Markdown punctuation in a cited value so it shows as typed, never as markup."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(value))
+
+
+def prose_env() -> SandboxedEnvironment:
+    """Environment for analysts' prose: sandboxed, autoescaped, strict about undefined names.
+
+    Every cited value is escaped for Markdown as well as HTML, so data cannot add a link,
+    emphasis or a table cell to the prose that cites it.
+    """
+    return _configure(  # type: ignore[return-value]
+        SandboxedEnvironment(
+            autoescape=True, undefined=jinja2.StrictUndefined, finalize=markdown_literal
+        )
+    )

@@ -1,0 +1,1 @@
+"""Report types (registered) and report definitions (declared in data/reports/)."""

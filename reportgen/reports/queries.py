@@ -1,0 +1,198 @@
+"""Read-only questions prose may ask of the market tables; all arithmetic is in models/."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from reportgen.data.dataset import Dataset
+from reportgen.models import pricing
+
+
+class QueryError(KeyError):
+    """Prose asked for something the data do not hold (unknown model, vendor, year...)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """One priced model: list prices and the metrics derived from them."""
+
+    model: str
+    provider: str
+    region: str
+    flagship: bool
+    input: float
+    output: float
+    blended: float
+    io_ratio: float
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Summary of a set of priced models: count, mean, median, extremes and who holds them."""
+
+    n: int
+    mean: float
+    median: float
+    low: float
+    high: float
+    low_model: str
+    high_model: str
+
+    @property
+    def spread(self) -> float:
+        """Highest over lowest (how many times)."""
+        return pricing.price_ratio(self.high, self.low)
+
+
+def _stats(values: list[float], models: list[str]) -> Stats:
+    if not values:
+        raise QueryError("no models match")
+    lo = min(range(len(values)), key=lambda i: (values[i], models[i]))
+    hi = max(range(len(values)), key=lambda i: (values[i], models[i]))
+    return Stats(
+        n=len(values),
+        mean=pricing.mean(values),
+        median=pricing.middle(values),
+        low=values[lo],
+        high=values[hi],
+        low_model=models[lo],
+        high_model=models[hi],
+    )
+
+
+class Market:
+    """Pricing questions: a model's prices, flagship sets, statistics by region, promotions."""
+
+    def __init__(self, ds: Dataset):
+        self._prices = ds.table("llm_pricing")
+        self._promos = ds.table("llm_promotions")
+
+    def _row(self, row: pd.Series) -> ModelPrice:
+        return ModelPrice(
+            model=row["model"], provider=row["provider"], region=row["region"],
+            flagship=bool(row["flagship"]), input=float(row["input_usd"]),
+            output=float(row["output_usd"]), blended=float(row["blended_3_1_usd"]),
+            io_ratio=float(row["io_ratio"]),
+        )
+
+    def model(self, name: str) -> ModelPrice:
+        """The first matrix row whose model is ``name``."""
+        rows = self._prices[self._prices["model"] == name]
+        if rows.empty:
+            raise QueryError(f"unknown model '{name}': not in market/llm_pricing.csv")
+        return self._row(rows.iloc[0])
+
+    def models(self, region: str | None = None, flagship: bool | None = None) -> list[ModelPrice]:
+        """Priced rows in file order, optionally one region and flagships only."""
+        frame = self._prices
+        if region is not None:
+            if region not in set(frame["region"]):
+                raise QueryError(f"unknown region '{region}'")
+            frame = frame[frame["region"] == region]
+        if flagship is not None:
+            frame = frame[frame["flagship"] == flagship]
+        return [self._row(r) for _, r in frame.iterrows()]
+
+    def blended(self, region: str, flagship: bool = True) -> Stats:
+        """Blended 3:1 price statistics over a region's (flagship) rows."""
+        rows = self.models(region, flagship or None)
+        return _stats([r.blended for r in rows], [r.model for r in rows])
+
+    def io(self, region: str, flagship: bool = True) -> Stats:
+        """Output/input ratio statistics over a region's (flagship) rows."""
+        rows = self.models(region, flagship or None)
+        return _stats([r.io_ratio for r in rows], [r.model for r in rows])
+
+    def ratio(self, numerator: float, denominator: float) -> float:
+        """How many times ``numerator`` is ``denominator`` (as a fraction when below one)."""
+        return pricing.price_ratio(numerator, denominator)
+
+    def promo(self, name: str) -> dict[str, object]:
+        """A promotion row: promo prices, discount, list prices and dates."""
+        rows = self._promos[self._promos["model"] == name]
+        if rows.empty:
+            raise QueryError(f"no promotion for '{name}' in market/llm_promotions.csv")
+        row = rows.iloc[0]
+        return {k: row[k] for k in rows.columns if not k.startswith("_")}
+
+
+class Day0:
+    """Day-0 adaptation questions: who supports which family, and how widely."""
+
+    def __init__(self, ds: Dataset):
+        self._long = ds.table("day0")
+        self.catalogue = ds.day0_catalogue
+        self.as_of: dt.date = ds.day0_catalogue.as_of
+        self.vendors: tuple[str, ...] = ds.day0_catalogue.vendors
+
+    def _supported(self) -> pd.DataFrame:
+        return self._long[self._long["status"].notna()]
+
+    def vendors_supporting(self, family: str) -> list[str]:
+        """Vendors with at least one marked cell in ``family``, in catalogue order."""
+        families = {m["family"] for m in self.catalogue.models}
+        if family not in families:
+            raise QueryError(f"unknown model family '{family}'; known: {', '.join(sorted(families))}")
+        hit = set(self._supported().query("family == @family")["vendor"])
+        return [v for v in self.vendors if v in hit]
+
+    def families_per_vendor(self) -> dict[str, int]:
+        """Number of model families each vendor supports on Day 0 (catalogue order)."""
+        sup = self._supported()
+        return {v: int(sup[sup["vendor"] == v]["family"].nunique()) for v in self.vendors}
+
+    def median_families(self) -> float:
+        """Median number of families supported, over every vendor in the matrix."""
+        return pricing.middle(self.families_per_vendor().values())
+
+    def family_count(self) -> int:
+        """Number of distinct model families in the matrix."""
+        return len({m["family"] for m in self.catalogue.models})
+
+
+class Shipments:
+    """Accelerator shipment questions: units and shares by vendor group."""
+
+    def __init__(self, ds: Dataset):
+        self._frame = ds.table("china_ai_shipments")
+
+    def _get(self, group: str, year: int, column: str) -> float:
+        rows = self._frame[(self._frame["vendor_group"] == group) & (self._frame["year"] == year)]
+        if rows.empty:
+            raise QueryError(f"no shipments for '{group}' in {year}")
+        return float(rows.iloc[0][column])
+
+    def units(self, group: str, year: int) -> float:
+        """Units shipped (mn)."""
+        return self._get(group, year, "units_mn")
+
+    def share(self, group: str, year: int) -> float:
+        """Share of the year's total units, in percent (computed)."""
+        return self._get(group, year, "share_pct")
+
+
+class GpgpuMarket:
+    """Stated market growth and localization rates."""
+
+    def __init__(self, ds: Dataset):
+        self._frame = ds.table("gpgpu_market")
+
+    def value(self, metric: str, segment: str, year: str) -> float:
+        """A stated rate in percent."""
+        f = self._frame
+        rows = f[(f["metric"] == metric) & (f["segment"] == segment) & (f["year"] == year)]
+        if rows.empty:
+            raise QueryError(f"no {metric} for {segment} in {year} in market/gpgpu_market.csv")
+        return float(rows.iloc[0]["value_pct"])
+
+    def localization(self, segment: str, year: str) -> float:
+        return self.value("localization_rate", segment, year)
+
+    def cagr(self, segment: str, span: str) -> float:
+        return self.value("cagr", segment, span)
