@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from filelock import FileLock, Timeout
 from matplotlib.figure import Figure
 
 from reportgen.data.dataset import Dataset, load_dataset
@@ -198,8 +199,33 @@ def build_report(
                        time.perf_counter() - start)
 
 
+LOCK_FILE = ".reportgen.lock"
+
+
 def build_all(
-    project: Project, only: Sequence[str] | None = None, progress: Progress = lambda _m: None
+    project: Project, only: Sequence[str] | None = None, progress: Progress = lambda _m: None,
+    wait_seconds: float = 600.0,
+) -> list[BuildResult]:
+    """One build at a time per project: wait for another to finish, then build."""
+    lock = FileLock(str(project.root / LOCK_FILE))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        progress(f"another build of this project is running; waiting up to {wait_seconds:.0f}s")
+        try:
+            lock.acquire(timeout=wait_seconds)
+        except Timeout as exc:
+            raise BuildError([Problem(LOCK_FILE, None, None,
+                                      "another build still holds the project lock; try again "
+                                      "when it finishes")]) from exc
+    try:
+        return _build_all_locked(project, only, progress)
+    finally:
+        lock.release()
+
+
+def _build_all_locked(
+    project: Project, only: Sequence[str] | None, progress: Progress
 ) -> list[BuildResult]:
     """Validate everything first (data, house, definitions), then build each report."""
     for folder in (project.build, project.figures):
