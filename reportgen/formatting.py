@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 DASH = "–"  # shown for a missing value
+
+
+def rounded(value: float, dp: int) -> float:
+    """Round half up on the decimal digits as written (2.175 -> 2.18), as analysts and Excel do.
+
+    Python's round() works on the binary value and rounds half to even, so 2.175 would print
+    as 2.17 while the source and any spreadsheet print 2.18.
+    """
+    quantum = Decimal(1).scaleb(-dp)
+    return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def _missing(value: float | None) -> bool:
@@ -15,7 +26,8 @@ def number(value: float | None, dp: int = 1, parens: bool = False) -> str:
     """Thousands separators, fixed decimals; negatives in parentheses when ``parens``."""
     if _missing(value):
         return DASH
-    text = f"{abs(value) if parens else value:,.{dp}f}"  # type: ignore[arg-type]
+    value = rounded(value, dp)  # type: ignore[arg-type]
+    text = f"{abs(value) if parens else value:,.{dp}f}"
     if parens and value < 0 and text.strip("0.,") != "":  # type: ignore[operator]
         return f"({text})"
     return text
@@ -26,7 +38,7 @@ def money(value: float | None, symbol: str = "US$", dp: int = 2) -> str:
     if _missing(value):
         return DASH
     sign = "-" if value < 0 else ""  # type: ignore[operator]
-    return f"{sign}{symbol}{abs(value):,.{dp}f}"  # type: ignore[arg-type]
+    return f"{sign}{symbol}{abs(rounded(value, dp)):,.{dp}f}"  # type: ignore[arg-type]
 
 
 def usd(value: float | None, dp: int = 2) -> str:
@@ -38,6 +50,7 @@ def pct(value: float | None, dp: int = 1, signed: bool = False) -> str:
     """A value already in percent units: 41.25 -> '41.3%' (one decimal by house rule)."""
     if _missing(value):
         return DASH
+    value = rounded(value, dp)  # type: ignore[arg-type]
     return f"{value:+.{dp}f}%" if signed else f"{value:.{dp}f}%"
 
 
@@ -50,7 +63,7 @@ def multiple(value: float | None, dp: int = 1) -> str:
     """A ratio as a multiple: 2.0 -> '2.0x'."""
     if _missing(value):
         return DASH
-    return f"{value:.{dp}f}x"
+    return f"{rounded(value, dp):.{dp}f}x"  # type: ignore[arg-type]
 
 
 def count_word(n: int) -> str:

@@ -40,7 +40,8 @@ def read_csv(path: Path, shown: str) -> RawTable:
     (so a ticker 'NA' stays 'NA' and '(1.20)' is parsed by a declared rule).
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: Excel's "CSV UTF-8" starts the file with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError([Problem(shown, None, None, f"not UTF-8 text ({exc.reason})")]) from exc
     lines = text.splitlines(keepends=True)

@@ -76,7 +76,10 @@ def roll_forward_ri_inputs(
         raise ValueError("years, net profit and equity need the same, non-zero length")
     if list(years) != list(range(years[0], years[0] + len(years))):
         raise ValueError("explicit years must be consecutive")
-    rows = [(int(y), float(p), float(e)) for y, p, e in zip(years, net_profit, total_equity)]
+    rows = [
+        (int(y), float(p), float(e))
+        for y, p, e in zip(years, net_profit, total_equity, strict=True)
+    ]
     year, profit, equity = rows[-1]
     while year < through_year:
         year += 1
@@ -113,9 +116,7 @@ def pv_forecast(residual_incomes: Sequence[float | None], cost_of_equity: float)
     values only; ``None`` is a year the table leaves out (counted as zero).
     """
     return sum(
-        ri / (1.0 + cost_of_equity) ** i
-        for i, ri in enumerate(residual_incomes)
-        if ri is not None
+        ri / (1.0 + cost_of_equity) ** i for i, ri in enumerate(residual_incomes) if ri is not None
     )
 
 
@@ -163,8 +164,10 @@ def residual_income_valuation(
     table: list[RIYear] = []
     previous = opening_equity
     for index, (year, profit, equity) in enumerate(rows):
+        ratio: float | None = None
+        excess: float | None = None
+        ri: float | None = None
         if previous is None:
-            ratio = excess = ri = None
             if index == 0 and first_year_ri is not None:
                 ri = first_year_ri
         else:

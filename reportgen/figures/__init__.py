@@ -1,0 +1,1 @@
+"""Exhibits: one registered builder per exhibit, drawn in the house style."""

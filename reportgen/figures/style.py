@@ -1,0 +1,87 @@
+"""The house style for every chart: fonts, palette, sizes, and deterministic SVG output."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+#: House palette: navy for our subject, then supporting colours; grey for context.
+NAVY = "#1B2A4A"
+TEAL = "#1F7A8C"
+GOLD = "#C8963E"
+RED = "#B23A48"
+GREEN = "#3C8D5A"
+GREY = "#8C96A3"
+LIGHT = "#D9DEE5"
+PALETTE = (NAVY, TEAL, GOLD, RED, GREEN, GREY)
+#: Domestic (China) against overseas, used wherever the two are compared.
+DOMESTIC = RED
+OVERSEAS = NAVY
+
+#: Page text width is about 170 mm; charts are drawn at their printed size.
+FULL_WIDTH_IN = 6.7
+HALF_WIDTH_IN = 3.25
+
+RC = {
+    "font.family": "DejaVu Sans",  # ships with matplotlib: same glyphs on every machine
+    "font.size": 8,
+    "axes.titlesize": 9,
+    "axes.labelsize": 8,
+    "axes.edgecolor": GREY,
+    "axes.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": LIGHT,
+    "grid.linewidth": 0.5,
+    "xtick.color": "#333333",
+    "ytick.color": "#333333",
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "figure.dpi": 100,
+    "svg.fonttype": "path",  # glyphs as outlines: no fonts to embed, none of Type 3
+    "svg.hashsalt": "reportgen",  # fixed ids: same inputs, same bytes
+    "path.simplify": True,
+}
+
+
+@contextmanager
+def house_style() -> Iterator[None]:
+    """Apply the house rcParams for the duration of one figure build."""
+    with plt.rc_context(RC):
+        yield
+
+
+def new_figure(width: float = FULL_WIDTH_IN, height: float = 2.8) -> tuple[Figure, Axes]:
+    """A figure at printed size with one axes, in the house style (call inside house_style)."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    ax = fig.add_subplot()
+    return fig, ax
+
+
+def label_bars(ax: Axes, bars: object, fmt: str = "{:.2f}", inside: bool = False) -> None:
+    """Write each bar's value at its end, so readers need not read the axis."""
+    for bar in bars:  # type: ignore[attr-defined]
+        height = bar.get_height()
+        ax.annotate(
+            fmt.format(height),
+            (bar.get_x() + bar.get_width() / 2, height),
+            xytext=(0, -10 if inside else 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            color="white" if inside else "#333333",
+        )
