@@ -8,7 +8,7 @@ from dataclasses import dataclass
 #: Cells that mean "no value" in financial tables; they load as missing, never as text.
 MISSING_MARKERS: frozenset[str] = frozenset({"", "NA", "N/A", "n.a.", "NM", "nm", "-", "--", "X"})
 
-_NUMBER = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
+_NUMBER = re.compile(r"^((\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+)$")  # unsigned
 _CURRENCY_PREFIXES = ("US$", "HK$", "Rmb", "RMB", "$", "¥")
 
 
@@ -61,7 +61,7 @@ def parse_number(text: str, rule: NumberRule = NumberRule()) -> float | None:
                 raise NumberFormatError(f"'{text}' has a currency sign; expected {rule.describe()}")
             cell = cell[len(prefix) :].strip()
             break
-    if not cell or not _NUMBER.match(cell) or cell in {".", ","}:
+    if not _NUMBER.match(cell):
         raise NumberFormatError(f"'{text}' is not a number; expected {rule.describe()}")
     value = float(sign + cell.replace(",", ""))
     if negative:

@@ -44,7 +44,7 @@ from reportgen.figures.style import (
 )
 from reportgen.models import pricing
 
-SOURCE = "Source: Company data, Meridian Research"
+SOURCE = "Company data, Meridian Research"
 REGION_COLOURS = {"China": DOMESTIC, "Overseas": OVERSEAS}
 LABEL_SIZE = 6.5
 
@@ -316,7 +316,7 @@ def _describe(m: Any) -> str:
     "pricing-matrix",
     kind="table",
     title="LLM API list prices by region and provider",
-    source="Source: Company price lists, Meridian Research",
+    source="Company price lists, Meridian Research",
     tables=("llm_pricing",),
 )
 def pricing_matrix(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
@@ -376,7 +376,7 @@ SHIPMENT_COLOURS = {"Domestic vendors": DOMESTIC, "Nvidia": OVERSEAS}
     "shipment-share-2025",
     kind="chart",
     title="China AI accelerator shipments by vendor group",
-    source="Source: IDC, Reuters, Meridian Research",
+    source="IDC, Reuters, Meridian Research",
     tables=("china_ai_shipments",),
 )
 def shipment_share(ds: Dataset, params: Mapping[str, Any]) -> Figure:
@@ -492,7 +492,7 @@ def _implied_localization(frame: pd.DataFrame) -> tuple[int, float] | None:
     "gpgpu-localization",
     kind="chart",
     title="China GPGPU localization rates and market growth (F&S estimates)",
-    source="Source: Frost & Sullivan, Meridian Research",
+    source="Frost & Sullivan, Meridian Research",
     tables=("gpgpu_market",),
 )
 def gpgpu_localization(ds: Dataset, params: Mapping[str, Any]) -> Figure:

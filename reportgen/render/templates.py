@@ -13,8 +13,10 @@ from markupsafe import Markup
 from reportgen import formatting
 
 
-def long_date(value: dt.date) -> str:
-    """1 May 2026 (house date style, no locale dependence)."""
+def long_date(value: dt.date | str) -> str:
+    """1 May 2026 (house date style, no locale dependence); accepts an ISO date string."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
     return f"{value.day} {value:%B %Y}"
 
 
