@@ -19,11 +19,11 @@ from reportgen.figures.registry import EXHIBITS, TableExhibit, load_builders
 from reportgen.figures.save import svg_bytes
 from reportgen.outputs import clean_stray_temporaries, write_atomic
 from reportgen.project import Project
-from reportgen.reports.base import RenderedExhibit, ReportType, load_report_types
-from reportgen.reports.definition import ReportDefinition, discover, load_definition
 from reportgen.render.pdf import html_to_pdf
 from reportgen.render.prose import render_prose
 from reportgen.render.templates import template_env
+from reportgen.reports.base import RenderedExhibit, ReportType, load_report_types
+from reportgen.reports.definition import ReportDefinition, discover, load_definition
 
 Progress = Callable[[str], None]
 
@@ -63,8 +63,15 @@ def load_definitions(project: Project, only: Sequence[str] | None = None) -> lis
         missing = [s for s in only if s not in known]
         if missing:
             raise SpecError(
-                [Problem(project.shown(project.reports), None, None,
-                         f"no report '{s}'; known: {', '.join(sorted(known))}") for s in missing]
+                [
+                    Problem(
+                        project.shown(project.reports),
+                        None,
+                        None,
+                        f"no report '{s}'; known: {', '.join(sorted(known))}",
+                    )
+                    for s in missing
+                ]
             )
         folders = [f for f in folders if f.name in only]
     problems = ProblemList()
@@ -156,7 +163,11 @@ def render_report_html(
         return env.get_template(rtype.template).render(**context)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(
-            [Problem(f"templates/{exc.name or rtype.template}", exc.lineno, None, exc.message or "")]
+            [
+                Problem(
+                    f"templates/{exc.name or rtype.template}", exc.lineno, None, exc.message or ""
+                )
+            ]
         ) from exc
     except jinja2.TemplateError as exc:
         raise TemplateError(
@@ -165,7 +176,10 @@ def render_report_html(
 
 
 def build_report(
-    project: Project, ds: Dataset, definition: ReportDefinition, house: dict[str, Any],
+    project: Project,
+    ds: Dataset,
+    definition: ReportDefinition,
+    house: dict[str, Any],
     progress: Progress = lambda _m: None,
 ) -> BuildResult:
     """Build one report: all its exhibits, then HTML, then PDF; outputs replaced atomically."""
@@ -189,21 +203,25 @@ def build_report(
         base_dir=project.build,
         allowed_roots=[project.fonts, project.templates / "css", project.figures],
         shown=f"build/{definition.slug}.pdf",
+        date=definition.date,
         variant=definition.options.get("pdf_variant"),
     )
     html_path = project.build / f"{definition.slug}.html"
     pdf_path = project.build / f"{definition.slug}.pdf"
     write_atomic(html_path, html.encode("utf-8"))
     write_atomic(pdf_path, pdf)
-    return BuildResult(definition.slug, html_path, pdf_path, tuple(written),
-                       time.perf_counter() - start)
+    return BuildResult(
+        definition.slug, html_path, pdf_path, tuple(written), time.perf_counter() - start
+    )
 
 
 LOCK_FILE = ".reportgen.lock"
 
 
 def build_all(
-    project: Project, only: Sequence[str] | None = None, progress: Progress = lambda _m: None,
+    project: Project,
+    only: Sequence[str] | None = None,
+    progress: Progress = lambda _m: None,
     wait_seconds: float = 600.0,
 ) -> list[BuildResult]:
     """One build at a time per project: wait for another to finish, then build."""
@@ -215,9 +233,16 @@ def build_all(
         try:
             lock.acquire(timeout=wait_seconds)
         except Timeout as exc:
-            raise BuildError([Problem(LOCK_FILE, None, None,
-                                      "another build still holds the project lock; try again "
-                                      "when it finishes")]) from exc
+            raise BuildError(
+                [
+                    Problem(
+                        LOCK_FILE,
+                        None,
+                        None,
+                        "another build still holds the project lock; try again when it finishes",
+                    )
+                ]
+            ) from exc
     try:
         return _build_all_locked(project, only, progress)
     finally:
@@ -249,6 +274,14 @@ def _build_all_locked(
         raise DataError(problems.items)
     assert ds is not None and house is not None
     if not definitions:
-        raise BuildError([Problem(project.shown(project.reports), None, None,
-                                  "no report definitions (data/reports/<slug>/report.yaml)")])
+        raise BuildError(
+            [
+                Problem(
+                    project.shown(project.reports),
+                    None,
+                    None,
+                    "no report definitions (data/reports/<slug>/report.yaml)",
+                )
+            ]
+        )
     return [build_report(project, ds, d, house, progress) for d in definitions]

@@ -45,16 +45,24 @@ def _fail_cleanly(fn: F) -> F:
             if debug:
                 traceback.print_exc()
             else:
-                click.echo(f"internal error: {type(exc).__name__}: {exc} "
-                           "(run with --debug for the traceback)", err=True)
+                click.echo(
+                    f"internal error: {type(exc).__name__}: {exc} "
+                    "(run with --debug for the traceback)",
+                    err=True,
+                )
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
 
 @click.group()
-@click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Project folder (default: the nearest one holding data/).")
+@click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project folder (default: the nearest one holding data/).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context
 def main(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
@@ -98,8 +106,10 @@ def check(project: Project) -> None:
     mismatches = find_mismatches(ds)
     for m in mismatches:
         click.echo(f"mismatch: {m}")
-    click.echo(f"data valid; {len(mismatches)} published value(s) differ from computed values "
-               "(reported, not changed)")
+    click.echo(
+        f"data valid; {len(mismatches)} published value(s) differ from computed values "
+        "(reported, not changed)"
+    )
 
 
 @main.command(name="list")

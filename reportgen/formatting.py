@@ -15,7 +15,8 @@ def rounded(value: float, dp: int) -> float:
     as 2.17 while the source and any spreadsheet print 2.18.
     """
     quantum = Decimal(1).scaleb(-dp)
-    return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+    result = float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+    return result + 0.0  # -0.0 + 0.0 is 0.0: a value that rounds to zero shows no sign
 
 
 def _missing(value: float | None) -> bool:
@@ -37,8 +38,9 @@ def money(value: float | None, symbol: str = "US$", dp: int = 2) -> str:
     """A price with its currency sign: US$1.74, Rmb1,588, HK$600."""
     if _missing(value):
         return DASH
-    sign = "-" if value < 0 else ""  # type: ignore[operator]
-    return f"{sign}{symbol}{abs(rounded(value, dp)):,.{dp}f}"  # type: ignore[arg-type]
+    shown = rounded(value, dp)  # type: ignore[arg-type]
+    sign = "-" if shown < 0 else ""
+    return f"{sign}{symbol}{abs(shown):,.{dp}f}"
 
 
 def usd(value: float | None, dp: int = 2) -> str:

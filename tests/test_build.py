@@ -58,8 +58,17 @@ def test_pdf_text_holds_the_key_numbers(built: Project) -> None:
     promo = market.promo("DeepSeek V4 Pro")
     text = pdf_text(built.build / f"{SLUG}.pdf")
     # Published figures from the source note, pinned: list and promo rates, blended prices.
-    for expected in ("US$1.74", "US$3.48", "US$0.44", "US$0.87", "US$2.175", "US$10.00",
-                     "US$67.50", "OUTPERFORM", "2.0x"):
+    for expected in (
+        "US$1.74",
+        "US$3.48",
+        "US$0.44",
+        "US$0.87",
+        "US$2.175",
+        "US$10.00",
+        "US$67.50",
+        "OUTPERFORM",
+        "2.0x",
+    ):
         assert expected in text, expected
     # Sentences that cite computed values show them as the data give them.
     cn, os_ = market.blended("China"), market.blended("Overseas")
@@ -116,8 +125,9 @@ def test_a_changed_price_changes_every_sentence_citing_it(tmp_path: Path) -> Non
     text = pricing.read_text(encoding="utf-8")
     old = "1,China,DeepSeek,DeepSeek V4 Pro,Y,Y,1.74,0.01,1.74,,3.48,"
     assert old in text
-    pricing.write_text(text.replace(old, old.replace(",1.74,0.01,", ",1.90,0.01,")),
-                       encoding="utf-8")
+    pricing.write_text(
+        text.replace(old, old.replace(",1.74,0.01,", ",1.90,0.01,")), encoding="utf-8"
+    )
     build_all(project, [SLUG])
     out = pdf_text(project.build / f"{SLUG}.pdf")
     assert "US$1.90" in out

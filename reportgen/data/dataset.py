@@ -94,7 +94,9 @@ def load_day0_catalogue(root: Path) -> Day0Catalogue:
         as_of = dt.date.min
     statuses = doc["statuses"]
     if not isinstance(statuses, LocDict) or not statuses:
-        problems.add(shown, line_of(doc, "statuses"), "statuses", "expected a mapping value: meaning")
+        problems.add(
+            shown, line_of(doc, "statuses"), "statuses", "expected a mapping value: meaning"
+        )
         statuses = {}
     vendors = doc["vendors"]
     if not isinstance(vendors, LocList) or not all(isinstance(v, str) for v in vendors):
@@ -107,7 +109,9 @@ def load_day0_catalogue(root: Path) -> Day0Catalogue:
     else:
         for i, m in enumerate(models):
             if not isinstance(m, dict) or not {"name", "family"} <= set(m):
-                problems.add(shown, line_of(models, i), "models", "each model needs name and family")
+                problems.add(
+                    shown, line_of(models, i), "models", "each model needs name and family"
+                )
                 continue
             ok_models.append({k: str(v) for k, v in m.items()})
     problems.raise_if_any()
@@ -123,22 +127,30 @@ def load_day0_catalogue(root: Path) -> Day0Catalogue:
 def load_day0(root: Path, catalogue: Day0Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read the wide Day-0 matrix, check names against the catalogue, return (wide, long)."""
     shown = _shown(root, DAY0_MATRIX.path)
+    path = root / DAY0_MATRIX.path
+    if not path.is_file():
+        raise DataError([Problem(shown, None, None, "file not found (declared in schemas.py)")])
+    raw = read_csv(path, shown)
     cell = Column("status", "enum", choices=tuple(catalogue.statuses))
-    wide = load_table(root, DAY0_MATRIX, extra=cell)
+    wide, cell_problems = validate_table(raw, DAY0_MATRIX, extra=cell)
     problems = ProblemList()
+    problems.extend(cell_problems)
     known_models = [m["name"] for m in catalogue.models]
     model_cols = [c for c in wide.columns if c not in (LINE, "vendor")]
-    raw = read_csv(root / DAY0_MATRIX.path, shown)
     for name in model_cols:
         if name not in known_models:
             problems.add(
-                shown, raw.header_line, name,
+                shown,
+                raw.header_line,
+                name,
                 f"unknown model (not in {DAY0_CATALOGUE}); known: {', '.join(known_models)}",
             )
     for _, row in wide.iterrows():
-        if row["vendor"] not in catalogue.vendors:
+        if row["vendor"] is not None and row["vendor"] not in catalogue.vendors:
             problems.add(
-                shown, int(row[LINE]), "vendor",
+                shown,
+                int(row[LINE]),
+                "vendor",
                 f"unknown vendor '{row['vendor']}' (not in {DAY0_CATALOGUE}); "
                 f"known: {', '.join(catalogue.vendors)}",
             )
@@ -182,11 +194,11 @@ def load_dataset(root: Path) -> Dataset:
         files["day0_matrix"] = files["day0"] = _shown(root, DAY0_MATRIX.path)
     except DataError as exc:
         problems.extend(exc.problems)
+    # Cross-table checks run on whatever loaded, so one run lists every problem.
+    derived, derive_problems = metrics.derive_all(tables, files)
+    problems.extend(derive_problems)
     problems.raise_if_any()
     assert catalogue is not None
-    derived, derive_problems = metrics.derive_all(tables, files)
-    if derive_problems:
-        raise DataError(derive_problems)
     for frame in derived.values():
         frame.flags.allows_duplicate_labels = False
     return Dataset(

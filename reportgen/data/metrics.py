@@ -8,7 +8,6 @@ from reportgen.data.validate import LINE
 from reportgen.errors import Problem
 from reportgen.models import pricing
 
-
 #: Prices are printed to the cent: each printed price stands for an interval of +/- this.
 PRICE_HALF_CENT = 0.005
 
@@ -19,7 +18,9 @@ def add_pricing_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     pairs = list(zip(out["input_usd"], out["output_usd"], strict=True))
     h = PRICE_HALF_CENT
     out["blended_3_1_usd"] = [pricing.blended_3_1(i, o) for i, o in pairs]
-    out["blended_3_1_usd_low"] = [pricing.blended_3_1(max(i - h, 0), max(o - h, 0)) for i, o in pairs]
+    out["blended_3_1_usd_low"] = [
+        pricing.blended_3_1(max(i - h, 0), max(o - h, 0)) for i, o in pairs
+    ]
     out["blended_3_1_usd_high"] = [pricing.blended_3_1(i + h, o + h) for i, o in pairs]
     nan = float("nan")
     out["io_ratio"] = [pricing.io_ratio(i, o) if i > 0 else nan for i, o in pairs]
@@ -41,9 +42,15 @@ def add_shipment_shares(frame: pd.DataFrame) -> pd.DataFrame:
         rest = float(total.iloc[0]) - float(named)
         if rest > 1e-9:
             rows.append(
-                {LINE: None, "year": year, "vendor_group": "Other (derived remainder)",
-                 "units_mn": rest, "share_pct_published": float("nan"),
-                 "source": "derived: total less the groups stated", "derived": True}
+                {
+                    LINE: None,
+                    "year": year,
+                    "vendor_group": "Other (derived remainder)",
+                    "units_mn": rest,
+                    "share_pct_published": float("nan"),
+                    "source": "derived: total less the groups stated",
+                    "derived": True,
+                }
             )
     if rows:
         out = pd.concat([out, pd.DataFrame(rows)], ignore_index=True)
@@ -66,8 +73,12 @@ def add_promotion_checks(
     for _, row in out.iterrows():
         if row["model"] not in by_model.index:
             problems.append(
-                Problem(shown, int(row[LINE]), "model",
-                        f"unknown model '{row['model']}': not in market/llm_pricing.csv")
+                Problem(
+                    shown,
+                    int(row[LINE]),
+                    "model",
+                    f"unknown model '{row['model']}': not in market/llm_pricing.csv",
+                )
             )
             computed_in.append(float("nan"))
             computed_out.append(float("nan"))
@@ -93,9 +104,13 @@ def derive_all(
 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Every derived column of every table; cross-table references are checked here."""
     out = dict(tables)
-    out["llm_pricing"] = add_pricing_metrics(tables["llm_pricing"])
-    out["china_ai_shipments"] = add_shipment_shares(tables["china_ai_shipments"])
-    out["llm_promotions"], problems = add_promotion_checks(
-        tables["llm_promotions"], out["llm_pricing"], files["llm_promotions"]
-    )
+    problems: list[Problem] = []
+    if "llm_pricing" in tables:
+        out["llm_pricing"] = add_pricing_metrics(tables["llm_pricing"])
+    if "china_ai_shipments" in tables:
+        out["china_ai_shipments"] = add_shipment_shares(tables["china_ai_shipments"])
+    if "llm_promotions" in tables and "llm_pricing" in out:
+        out["llm_promotions"], problems = add_promotion_checks(
+            tables["llm_promotions"], out["llm_pricing"], files["llm_promotions"]
+        )
     return out, problems

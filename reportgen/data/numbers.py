@@ -46,12 +46,14 @@ def parse_number(text: str, rule: NumberRule = NumberRule()) -> float | None:
     if cell in rule.markers:
         return None
     negative = False
-    if cell.startswith("(") and cell.endswith(")"):
-        negative, cell = True, cell[1:-1].strip()
-    if cell.endswith("%"):
-        if not rule.percent:
-            raise NumberFormatError(f"'{text}' has a % sign; expected {rule.describe()}")
-        cell = cell[:-1].strip()
+    percent = False
+    for _ in range(2):  # "(12.5%)" and "(12.5)%" are both a negative percentage
+        if cell.endswith("%") and not percent:
+            percent, cell = True, cell[:-1].strip()
+        if cell.startswith("(") and cell.endswith(")") and not negative:
+            negative, cell = True, cell[1:-1].strip()
+    if percent and not rule.percent:
+        raise NumberFormatError(f"'{text}' has a % sign; expected {rule.describe()}")
     sign = ""
     if cell[:1] in "+-" and cell[1:2]:
         sign, cell = cell[0], cell[1:]

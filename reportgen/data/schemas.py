@@ -103,10 +103,18 @@ LLM_PRICING = declare(
             # Prices converted from RMB were rounded to the cent before printing, so the
             # published value is checked against every value the half-cent interval around
             # each printed price allows (computed in data/metrics.py).
-            PublishedCheck("blended_3_1_usd_published", "blended_3_1_usd", decimals=4,
-                           bounds=("blended_3_1_usd_low", "blended_3_1_usd_high")),
-            PublishedCheck("io_ratio_published", "io_ratio", decimals=2,
-                           bounds=("io_ratio_low", "io_ratio_high")),
+            PublishedCheck(
+                "blended_3_1_usd_published",
+                "blended_3_1_usd",
+                decimals=4,
+                bounds=("blended_3_1_usd_low", "blended_3_1_usd_high"),
+            ),
+            PublishedCheck(
+                "io_ratio_published",
+                "io_ratio",
+                decimals=2,
+                bounds=("io_ratio_low", "io_ratio_high"),
+            ),
         ),
     )
 )
@@ -131,8 +139,9 @@ CHINA_AI_SHIPMENTS = declare(
             Column("year", "int", nullable=False, minimum=2000),
             Column("vendor_group", "str", nullable=False),
             Column("units_mn", "number", nullable=False, minimum=0, unit="mn units"),
-            Column("share_pct_published", "number", minimum=0, unit="%",
-                   rule=NumberRule(percent=True)),
+            Column(
+                "share_pct_published", "number", minimum=0, unit="%", rule=NumberRule(percent=True)
+            ),
             Column("source", "str", nullable=False),
         ),
         checks=(PublishedCheck("share_pct_published", "share_pct", decimals=0, slack=1.0),),
@@ -147,8 +156,14 @@ LLM_PROMOTIONS = declare(
         key=("model",),
         columns=(
             Column("model", "str", nullable=False),
-            Column("discount_pct", "number", nullable=False, minimum=0, unit="%",
-                   rule=NumberRule(percent=True)),
+            Column(
+                "discount_pct",
+                "number",
+                nullable=False,
+                minimum=0,
+                unit="%",
+                rule=NumberRule(percent=True),
+            ),
             Column("input_usd", "number", nullable=False, minimum=0, unit="US$/1M", rule=_USD),
             Column("output_usd", "number", nullable=False, minimum=0, unit="US$/1M", rule=_USD),
             Column("announced", "date", nullable=False),
@@ -171,8 +186,12 @@ GPGPU_MARKET = declare(
         key=("metric", "segment", "year"),
         columns=(
             Column("metric", "enum", nullable=False, choices=("localization_rate", "cagr")),
-            Column("segment", "enum", nullable=False,
-                   choices=("total", "domestic", "overseas", "inference", "training")),
+            Column(
+                "segment",
+                "enum",
+                nullable=False,
+                choices=("total", "domestic", "overseas", "inference", "training"),
+            ),
             Column("year", "str", nullable=False, pattern=r"^\d{4}(E)?(-\d{2}E)?$"),
             Column("value_pct", "number", nullable=False, unit="%", rule=NumberRule(percent=True)),
             Column("source", "str", nullable=False),

@@ -71,7 +71,9 @@ def validate_table(
     for name in declared:
         if name not in raw.header:
             problems.append(
-                Problem(raw.path, raw.header_line, name, "required column is missing from the header")
+                Problem(
+                    raw.path, raw.header_line, name, "required column is missing from the header"
+                )
             )
     if extra is None:
         for name in raw.header:
@@ -96,7 +98,9 @@ def validate_table(
             col = columns.get(name) or Column(name, extra.kind, choices=extra.choices)  # type: ignore[union-attr]
             text = row.cells[name]
             if text == "" and not col.nullable:
-                problems.append(Problem(raw.path, row.line, name, "empty cell; a value is required"))
+                problems.append(
+                    Problem(raw.path, row.line, name, "empty cell; a value is required")
+                )
                 record[name] = None
                 continue
             try:

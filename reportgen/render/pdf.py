@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,8 +30,9 @@ class SandboxedFetcher(URLFetcher):
     """
 
     def __init__(self, allowed_roots: Sequence[Path]):
-        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False,
-                         fail_on_errors=True)
+        super().__init__(
+            allowed_protocols=("file", "data"), allow_redirects=False, fail_on_errors=True
+        )
         self.allowed_roots = tuple(p.resolve() for p in allowed_roots)
         self.refused: list[str] = []
 
@@ -72,26 +76,62 @@ def _weasyprint_warnings() -> Iterator[_Collect]:
         logger.removeHandler(handler)
 
 
-def html_to_pdf(html: str, base_dir: Path, allowed_roots: Sequence[Path], shown: str,
-                variant: str | None = None) -> bytes:
-    """Lay out ``html`` and return PDF bytes; any refused URL or renderer warning fails."""
+@contextmanager
+def _source_date(epoch: int) -> Iterator[None]:
+    """Pin the timestamp fontTools writes into subset fonts ('head' table) to ``epoch``."""
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
+
+
+def html_to_pdf(
+    html: str,
+    base_dir: Path,
+    allowed_roots: Sequence[Path],
+    shown: str,
+    date: dt.date,
+    variant: str | None = None,
+) -> bytes:
+    """Lay out ``html`` and return PDF bytes; any refused URL or renderer warning fails.
+
+    Same inputs, same bytes: the file identifier is a hash of the HTML and embedded fonts
+    carry the report's date, not the time of the build.
+    """
     fetcher = SandboxedFetcher(allowed_roots)
-    with _weasyprint_warnings() as warnings:
+    epoch = int(dt.datetime.combine(date, dt.time(), dt.UTC).timestamp())
+    with _weasyprint_warnings() as warnings, _source_date(epoch):
         try:
             document = HTML(string=html, base_url=str(base_dir) + "/", url_fetcher=fetcher)
-            pdf = document.write_pdf(pdf_variant=variant, uncompressed_pdf=False)
+            # The file identifier is a hash of the HTML: same inputs, same bytes.
+            identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+            pdf = document.write_pdf(pdf_variant=variant, pdf_identifier=identifier)
         except RefusedURL:
             pass
         except FatalURLFetchingError as exc:
-            raise BuildError([Problem(shown, None, None, f"could not load a resource: {exc}")]) from exc
+            raise BuildError(
+                [Problem(shown, None, None, f"could not load a resource: {exc}")]
+            ) from exc
     problems = [
-        Problem(shown, None, None,
-                f"refused to fetch {url} (referenced by the report's HTML or CSS); only files "
-                "under templates/ and figures/ and data: URLs may be used")
+        Problem(
+            shown,
+            None,
+            None,
+            f"refused to fetch {url} (referenced by the report's HTML or CSS); only files "
+            "under templates/ and figures/ and data: URLs may be used",
+        )
         for url in fetcher.refused
     ]
-    problems += [Problem(shown, None, None, f"PDF renderer warning: {m}") for m in warnings.messages
-                 if not any(url in m for url in fetcher.refused)]
+    problems += [
+        Problem(shown, None, None, f"PDF renderer warning: {m}")
+        for m in warnings.messages
+        if not any(url in m for url in fetcher.refused)
+    ]
     if problems:
         raise BuildError(problems)
     assert pdf is not None

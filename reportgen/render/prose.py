@@ -38,7 +38,9 @@ def render_prose(text: str, shown: str, context: Mapping[str, Any]) -> Markup:
     try:
         expanded = env.get_template(shown).render(**context)
     except jinja2.TemplateSyntaxError as exc:
-        raise SpecError([Problem(shown, exc.lineno, None, f"template syntax: {exc.message}")]) from exc
+        raise SpecError(
+            [Problem(shown, exc.lineno, None, f"template syntax: {exc.message}")]
+        ) from exc
     except jinja2.UndefinedError as exc:
         line = _template_line(exc, shown)
         raise SpecError([Problem(shown, line, None, f"undefined value: {exc.message}")]) from exc

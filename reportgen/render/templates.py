@@ -62,14 +62,17 @@ def template_env(templates_dir: Path) -> jinja2.Environment:
     )
 
 
-_MD_SPECIAL = set("\\`*_{}[]()#+-.!|~")
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|~=:")
 
 
 def markdown_literal(value: object) -> object:
-    """Backslash-escape Markdown punctuation in a cited value so it shows as typed, never as markup."""
+    """Backslash-escape Markdown punctuation in a cited value: shown as typed, never as markup."""
     if value is None or isinstance(value, (int, float)):
         return value
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(value))
+    # A cited value is inline text: line breaks and indentation could start a heading or a
+    # code block, so whitespace runs collapse to one space.
+    text = " ".join(str(value).split())
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
 
 
 def prose_env() -> SandboxedEnvironment:

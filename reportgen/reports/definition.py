@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from reportgen.data.sources import LocDict, LocList, line_of, read_yaml
 from reportgen.errors import DataError, Problem, ProblemList, SpecError
@@ -97,13 +98,16 @@ def _prose_file(
     if value is None:
         return None
     if not isinstance(value, str) or not (folder / value).is_file():
-        problems.add(shown, line_of(doc, key), key, f"prose file '{value}' not found in {folder.name}/")
+        problems.add(
+            shown, line_of(doc, key), key, f"prose file '{value}' not found in {folder.name}/"
+        )
         return None
     return value
 
 
-def load_definition(folder: Path, shown_root: str, known_types: set[str],
-                    known_exhibits: set[str]) -> ReportDefinition:
+def load_definition(
+    folder: Path, shown_root: str, known_types: set[str], known_exhibits: set[str]
+) -> ReportDefinition:
     """Parse and validate one report definition; every problem is listed before aborting."""
     shown = f"{shown_root}/{folder.name}/{DEFINITION_FILE}"
     try:
@@ -118,19 +122,29 @@ def load_definition(folder: Path, shown_root: str, known_types: set[str],
             problems.add(shown, doc.line, key, "required key is missing")
     for key in doc:
         if key not in REQUIRED and key not in OPTIONAL:
-            problems.add(shown, line_of(doc, key), key,
-                         f"unknown key; expected one of: {', '.join(REQUIRED + OPTIONAL)}")
+            problems.add(
+                shown,
+                line_of(doc, key),
+                key,
+                f"unknown key; expected one of: {', '.join(REQUIRED + OPTIONAL)}",
+            )
     if problems:
         raise SpecError(problems.items)
     rtype = _str(doc, "type", shown, problems)
     if rtype and rtype not in known_types:
-        problems.add(shown, line_of(doc, "type"), "type",
-                     f"unknown report type '{rtype}'; known: {', '.join(sorted(known_types))}")
+        problems.add(
+            shown,
+            line_of(doc, "type"),
+            "type",
+            f"unknown report type '{rtype}'; known: {', '.join(sorted(known_types))}",
+        )
     date = dt.date.min
     try:
         date = dt.date.fromisoformat(str(doc["date"]))
     except ValueError:
-        problems.add(shown, line_of(doc, "date"), "date", f"'{doc['date']}' is not a date YYYY-MM-DD")
+        problems.add(
+            shown, line_of(doc, "date"), "date", f"'{doc['date']}' is not a date YYYY-MM-DD"
+        )
 
     analysts: list[Analyst] = []
     raw_analysts = doc["analysts"]
@@ -139,10 +153,15 @@ def load_definition(folder: Path, shown_root: str, known_types: set[str],
     else:
         for i, a in enumerate(raw_analysts):
             if not isinstance(a, dict) or not isinstance(a.get("name"), str):
-                problems.add(shown, line_of(raw_analysts, i), "analysts", "each analyst needs a name")
+                problems.add(
+                    shown, line_of(raw_analysts, i), "analysts", "each analyst needs a name"
+                )
                 continue
-            analysts.append(Analyst(**{k: str(v) for k, v in a.items()
-                                       if k in ("name", "role", "phone", "email")}))
+            analysts.append(
+                Analyst(
+                    **{k: str(v) for k, v in a.items() if k in ("name", "role", "phone", "email")}
+                )
+            )
 
     sections: list[Section] = []
     number = 0
@@ -167,10 +186,17 @@ def load_definition(folder: Path, shown_root: str, known_types: set[str],
                 continue
             unknown = set(ex) - {"id", "params", "title", "source"}
             if unknown:
-                problems.add(shown, line, "exhibits", f"unknown exhibit keys: {', '.join(sorted(unknown))}")
+                problems.add(
+                    shown, line, "exhibits", f"unknown exhibit keys: {', '.join(sorted(unknown))}"
+                )
             if ex["id"] not in known_exhibits:
-                problems.add(shown, line, "exhibits",
-                             f"unknown exhibit '{ex['id']}'; registered: {', '.join(sorted(known_exhibits))}")
+                problems.add(
+                    shown,
+                    line,
+                    "exhibits",
+                    f"unknown exhibit '{ex['id']}'; "
+                    f"registered: {', '.join(sorted(known_exhibits))}",
+                )
                 continue
             if ex["id"] in seen_ids:
                 problems.add(shown, line, "exhibits", f"exhibit '{ex['id']}' placed twice")
@@ -181,10 +207,19 @@ def load_definition(folder: Path, shown_root: str, known_types: set[str],
             if not isinstance(params, dict):
                 problems.add(shown, line, "params", "expected a mapping of parameters")
                 params = {}
-            refs.append(ExhibitRef(ex["id"], number, MappingProxyType(dict(params)),
-                                   ex.get("title"), ex.get("source"), line))
-        sections.append(Section(sec["title"], _prose_file(folder, sec, "prose", shown, problems),
-                                tuple(refs)))
+            refs.append(
+                ExhibitRef(
+                    ex["id"],
+                    number,
+                    MappingProxyType(dict(params)),
+                    ex.get("title"),
+                    ex.get("source"),
+                    line,
+                )
+            )
+        sections.append(
+            Section(sec["title"], _prose_file(folder, sec, "prose", shown, problems), tuple(refs))
+        )
     facts = doc.get("facts") or {}
     if not isinstance(facts, dict):
         problems.add(shown, line_of(doc, "facts"), "facts", "expected a mapping of stated facts")

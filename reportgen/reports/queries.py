@@ -75,9 +75,13 @@ class Market:
 
     def _row(self, row: pd.Series) -> ModelPrice:
         return ModelPrice(
-            model=row["model"], provider=row["provider"], region=row["region"],
-            flagship=bool(row["flagship"]), input=float(row["input_usd"]),
-            output=float(row["output_usd"]), blended=float(row["blended_3_1_usd"]),
+            model=row["model"],
+            provider=row["provider"],
+            region=row["region"],
+            flagship=bool(row["flagship"]),
+            input=float(row["input_usd"]),
+            output=float(row["output_usd"]),
+            blended=float(row["blended_3_1_usd"]),
             io_ratio=float(row["io_ratio"]),
         )
 
@@ -138,7 +142,9 @@ class Day0:
         """Vendors with at least one marked cell in ``family``, in catalogue order."""
         families = {m["family"] for m in self.catalogue.models}
         if family not in families:
-            raise QueryError(f"unknown model family '{family}'; known: {', '.join(sorted(families))}")
+            raise QueryError(
+                f"unknown model family '{family}'; known: {', '.join(sorted(families))}"
+            )
         hit = set(self._supported().query("family == @family")["vendor"])
         return [v for v in self.vendors if v in hit]
 

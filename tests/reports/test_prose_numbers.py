@@ -34,7 +34,11 @@ def typed_figures(text: str) -> list[str]:
 
 def test_the_checker_catches_typed_figures() -> None:
     assert typed_figures("prices fell 75% to US$0.44, a 2.0x ratio, 1,588 target, 12.5") == [
-        "75%", "US$0", "2.0x", "1,588", "12.5"
+        "75%",
+        "US$0",
+        "2.0x",
+        "1,588",
+        "12.5",
     ]
     assert typed_figures("Claude Opus 4.7 and GPT-5.5 and V4 in 2025, {{ x | pct }}") == []
 
