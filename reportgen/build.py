@@ -106,7 +106,7 @@ def build_exhibit(ds: Dataset, definition: ReportDefinition, ref: Any) -> Render
     else:  # pragma: no cover - a builder bug
         raise TypeError(f"exhibit {ref.id} returned {type(built).__name__}")
     return RenderedExhibit(
-        id=ref.id,
+        id=ref.name,
         number=ref.number,
         kind=spec.kind,
         title=ref.title or spec.title,
@@ -145,7 +145,7 @@ def render_report_html(
         {
             "title": s.title,
             "html": prose(s.prose),
-            "exhibits": [by_id[r.id] for r in s.exhibits],
+            "exhibits": [by_id[r.name] for r in s.exhibits],
         }
         for s in definition.sections
     ]
@@ -188,11 +188,11 @@ def build_report(
     figure_dir = project.figures / definition.slug
     written: list[Path] = []
     for ref in definition.exhibits:
-        progress(f"{definition.slug}: exhibit {ref.number} ({ref.id})")
+        progress(f"{definition.slug}: exhibit {ref.number} ({ref.name})")
         exhibit = build_exhibit(ds, definition, ref)
         exhibits.append(exhibit)
         if exhibit.svg is not None:
-            path = figure_dir / f"{ref.id}.svg"
+            path = figure_dir / f"{ref.name}.svg"
             write_atomic(path, exhibit.svg)
             written.append(path)
     progress(f"{definition.slug}: HTML")

@@ -10,7 +10,7 @@ from reportgen.data.schemas import SCHEMAS
 from reportgen.data.validate import LINE
 from reportgen.models.pricing import within_rounding
 
-LABEL_COLUMNS = ("model", "vendor_group", "vendor", "name", "line_item", "metric")
+LABEL_COLUMNS = ("model", "product", "vendor_group", "vendor", "name", "line_item", "metric")
 
 
 @dataclass(frozen=True)

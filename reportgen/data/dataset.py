@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from reportgen.data import metrics
+from reportgen.data.companies import Company, load_companies
 from reportgen.data.schemas import DAY0_MATRIX, SCHEMAS, Column, TableSchema
 from reportgen.data.sources import LocDict, LocList, line_of, read_csv, read_yaml
 from reportgen.data.validate import LINE, validate_table
@@ -45,6 +46,7 @@ class Dataset:
     _tables: Mapping[str, pd.DataFrame]
     files: Mapping[str, str]
     day0_catalogue: Day0Catalogue
+    companies: Mapping[str, Company] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
@@ -194,6 +196,8 @@ def load_dataset(root: Path) -> Dataset:
         files["day0_matrix"] = files["day0"] = _shown(root, DAY0_MATRIX.path)
     except DataError as exc:
         problems.extend(exc.problems)
+    companies, company_problems = load_companies(root, _shown(root, "")[:-1] or str(root))
+    problems.extend(company_problems)
     # Cross-table checks run on whatever loaded, so one run lists every problem.
     derived, derive_problems = metrics.derive_all(tables, files)
     problems.extend(derive_problems)
@@ -206,4 +210,5 @@ def load_dataset(root: Path) -> Dataset:
         _tables=MappingProxyType(derived),
         files=MappingProxyType(files),
         day0_catalogue=catalogue,
+        companies=MappingProxyType(companies),
     )

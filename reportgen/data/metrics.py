@@ -6,7 +6,7 @@ import pandas as pd
 
 from reportgen.data.validate import LINE
 from reportgen.errors import Problem
-from reportgen.models import pricing
+from reportgen.models import chipcost, pricing
 
 #: Prices are printed to the cent: each printed price stands for an interval of +/- this.
 PRICE_HALF_CENT = 0.005
@@ -99,6 +99,46 @@ def add_promotion_checks(
     return out, problems
 
 
+def _num(value: object) -> float | None:
+    return None if value is None or value != value else float(value)  # type: ignore[arg-type]
+
+
+def add_chip_costs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every derived row of the chip cost build-up, from each chip's printed inputs.
+
+    Where the source gives a US$ market price only (no Rmb price), that US$ price is the
+    chip's input price.
+    """
+    out = frame.copy()
+    derived: list[dict[str, float]] = []
+    for row in out.to_dict("records"):
+        has_rmb = _num(row["market_price_rmb"]) is not None
+        chip = chipcost.ChipInputs(
+            brand=row["brand"],
+            product=row["product"],
+            die_size_mm2=row["die_size_mm2"],
+            dies_per_package=int(row["dies_per_package"]),
+            yield_pct=row["yield_pct"],
+            wafer_price_usd=row["wafer_price_usd"],
+            memory_gb=row["memory_gb"],
+            usd_per_16gb=row["usd_per_16gb"],
+            chips_per_cowos_wafer=row["chips_per_cowos_wafer"],
+            cowos_wafer_price_usd=row["cowos_wafer_price_usd"],
+            gross_margin_pct=row["gross_margin_pct"],
+            market_price_rmb=_num(row["market_price_rmb"]),
+            import_markup_pct=row["import_markup_pct"],
+            fp16_tflops=_num(row["fp16_tflops"]),
+            fp8_tflops=_num(row["fp8_tflops"]),
+            power_w=row["power_w"],
+            market_price_usd=None if has_rmb else _num(row["market_price_usd_published"]),
+        )
+        costs = chipcost.chip_costs(chip)
+        derived.append({k: float(v) for k, v in vars(costs).items()})
+    for key in derived[0] if derived else ():
+        out[key] = [d[key] for d in derived]
+    return out
+
+
 def derive_all(
     tables: dict[str, pd.DataFrame], files: dict[str, str]
 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
@@ -109,6 +149,8 @@ def derive_all(
         out["llm_pricing"] = add_pricing_metrics(tables["llm_pricing"])
     if "china_ai_shipments" in tables:
         out["china_ai_shipments"] = add_shipment_shares(tables["china_ai_shipments"])
+    if "chips" in tables:
+        out["chips"] = add_chip_costs(tables["chips"])
     if "llm_promotions" in tables and "llm_pricing" in out:
         out["llm_promotions"], problems = add_promotion_checks(
             tables["llm_promotions"], out["llm_pricing"], files["llm_promotions"]

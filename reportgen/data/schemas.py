@@ -198,3 +198,68 @@ GPGPU_MARKET = declare(
         ),
     )
 )
+
+
+_PCT = NumberRule(percent=True)
+
+CHIPS = declare(
+    TableSchema(
+        name="chips",
+        path="market/chips.csv",
+        description="AI accelerator cost build-up and efficiency inputs (Exhibit 21).",
+        key=("product",),
+        columns=(
+            Column("brand", "str", nullable=False),
+            Column("product", "str", nullable=False),
+            Column("type", "str", nullable=False),
+            Column("die_size_mm2", "number", nullable=False, minimum=1, unit="mm2"),
+            Column("dies_per_package", "int", nullable=False, minimum=1),
+            Column("yield_pct", "number", nullable=False, minimum=0, unit="%", rule=_PCT),
+            Column("wafer_price_usd", "number", nullable=False, minimum=0, unit="US$", rule=_USD),
+            Column("memory_gb", "number", nullable=False, minimum=0, unit="GB"),
+            Column("memory_type", "str"),
+            Column("usd_per_16gb", "number", nullable=False, minimum=0, unit="US$", rule=_USD),
+            Column("chips_per_cowos_wafer", "number", nullable=False, minimum=1),
+            Column(
+                "cowos_wafer_price_usd", "number", nullable=False, minimum=0, unit="US$", rule=_USD
+            ),
+            Column("gross_margin_pct", "number", nullable=False, minimum=0, unit="%", rule=_PCT),
+            Column("market_price_rmb", "number", minimum=0, unit="Rmb", rule=_USD),
+            Column("import_markup_pct", "number", nullable=False, minimum=0, unit="%", rule=_PCT),
+            Column("fp16_tflops", "number", minimum=0, unit="TFLOPS"),
+            Column("fp8_tflops", "number", minimum=0, unit="TFLOPS"),
+            Column("power_w", "number", nullable=False, minimum=1, unit="W"),
+            Column("gross_dies_per_wafer_published", "number", minimum=0),
+            Column("die_cost_usd_published", "number", minimum=0, rule=_USD),
+            Column("memory_cost_usd_published", "number", minimum=0, rule=_USD),
+            Column("packaging_test_cost_usd_published", "number", minimum=0, rule=_USD),
+            Column("manufacturing_cost_usd_published", "number", minimum=0, rule=_USD),
+            Column("other_overheads_usd_published", "number", rule=_USD),
+            Column("estimated_cost_usd_published", "number", minimum=0, rule=_USD),
+            Column("market_price_usd_published", "number", minimum=0, rule=_USD),
+            Column("original_price_usd_published", "number", minimum=0, rule=_USD),
+            Column("perf_per_cost_published", "number", minimum=0),
+            Column("perf_per_watt_published", "number", minimum=0),
+        ),
+        # Exhibit 21 prints US$ to the dollar and efficiency ratios to two decimals.
+        checks=(
+            PublishedCheck("gross_dies_per_wafer_published", "gross_dies_per_wafer", decimals=0),
+            PublishedCheck("die_cost_usd_published", "die_cost_usd", decimals=0),
+            PublishedCheck("memory_cost_usd_published", "memory_cost_usd", decimals=0),
+            PublishedCheck(
+                "packaging_test_cost_usd_published", "packaging_test_cost_usd", decimals=0
+            ),
+            PublishedCheck(
+                "manufacturing_cost_usd_published", "manufacturing_cost_usd", decimals=0, slack=1.0
+            ),
+            PublishedCheck(
+                "other_overheads_usd_published", "other_overheads_usd", decimals=0, slack=1.0
+            ),
+            PublishedCheck("estimated_cost_usd_published", "estimated_cost_usd", decimals=0),
+            PublishedCheck("market_price_usd_published", "market_price_usd", decimals=0),
+            PublishedCheck("original_price_usd_published", "original_price_usd", decimals=0),
+            PublishedCheck("perf_per_cost_published", "perf_per_cost", decimals=2),
+            PublishedCheck("perf_per_watt_published", "perf_per_watt", decimals=2),
+        ),
+    )
+)

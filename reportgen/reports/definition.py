@@ -17,7 +17,12 @@ DEFINITION_FILE = "report.yaml"
 
 @dataclass(frozen=True)
 class ExhibitRef:
-    """An exhibit placed in a report: registered id, parameters, number and caption."""
+    """An exhibit placed in a report: registered id, parameters, number and caption.
+
+    ``name`` identifies the placement within the report (file name of its SVG, what prose
+    cites with ``fig(name)``): the id, or the id and its ``company`` parameter when one
+    builder is placed once per company (``risk-reward-iluvatar``), or an explicit ``name``.
+    """
 
     id: str
     number: int
@@ -25,6 +30,7 @@ class ExhibitRef:
     title: str | None = None
     source: str | None = None
     line: int | None = None
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class ReportDefinition:
     sections: tuple[Section, ...]
     facts: Mapping[str, Any] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    company: str | None = None
+    companies: tuple[str, ...] = ()
 
     @property
     def exhibits(self) -> tuple[ExhibitRef, ...]:
@@ -77,8 +85,20 @@ class ReportDefinition:
         return tuple(n for n in names if n)
 
 
-REQUIRED = ("type", "title", "date", "sector", "rating", "analysts", "sections")
-OPTIONAL = ("subtitle", "rating_action", "keywords", "summary", "key_points", "facts", "options")
+REQUIRED = ("type", "title", "date", "analysts", "sections")
+OPTIONAL = (
+    "subtitle",
+    "sector",
+    "rating",
+    "rating_action",
+    "keywords",
+    "summary",
+    "key_points",
+    "facts",
+    "options",
+    "company",
+    "companies",
+)
 
 
 def _str(doc: LocDict, key: str, shown: str, problems: ProblemList, default: str = "") -> str:
@@ -184,7 +204,7 @@ def load_definition(
             if not isinstance(ex, dict) or not isinstance(ex.get("id"), str):
                 problems.add(shown, line, "exhibits", "each exhibit needs an id")
                 continue
-            unknown = set(ex) - {"id", "params", "title", "source"}
+            unknown = set(ex) - {"id", "params", "title", "source", "name"}
             if unknown:
                 problems.add(
                     shown, line, "exhibits", f"unknown exhibit keys: {', '.join(sorted(unknown))}"
@@ -198,15 +218,21 @@ def load_definition(
                     f"registered: {', '.join(sorted(known_exhibits))}",
                 )
                 continue
-            if ex["id"] in seen_ids:
-                problems.add(shown, line, "exhibits", f"exhibit '{ex['id']}' placed twice")
-                continue
-            seen_ids.add(ex["id"])
-            number += 1
             params = ex.get("params") or {}
             if not isinstance(params, dict):
                 problems.add(shown, line, "params", "expected a mapping of parameters")
                 params = {}
+            company = params.get("company")
+            name = ex.get("name") or (
+                f"{ex['id']}-{company}" if isinstance(company, str) else ex["id"]
+            )
+            if name in seen_ids:
+                problems.add(
+                    shown, line, "exhibits", f"exhibit '{name}' placed twice (give one a name:)"
+                )
+                continue
+            seen_ids.add(name)
+            number += 1
             refs.append(
                 ExhibitRef(
                     ex["id"],
@@ -215,6 +241,7 @@ def load_definition(
                     ex.get("title"),
                     ex.get("source"),
                     line,
+                    str(name),
                 )
             )
         sections.append(
@@ -244,6 +271,8 @@ def load_definition(
         sections=tuple(sections),
         facts=MappingProxyType(dict(facts)),
         options=MappingProxyType(dict(doc.get("options") or {})),
+        company=doc.get("company"),
+        companies=tuple(str(c) for c in doc.get("companies") or ()),
     )
 
 

@@ -37,7 +37,7 @@ COMPANIES = ("cambricon", "iluvatar", "metax")
 PUBLISHED_UPSIDE = {"cambricon": 17.4, "iluvatar": 31.3, "metax": 5.6}
 #: where each company's 2026E revenue (the P/S base) is kept
 REVENUE_2026E = {
-    "cambricon": ("estimates_vs_consensus.csv", "net_sales_rmb_mn", "ms_2026e"),
+    "cambricon": ("estimates_vs_consensus.csv", "net_sales_rmb_mn", "house_2026e"),
     "iluvatar": ("income_statement.csv", "net_sales", "2026E"),
     "metax": ("estimates_quarterly.csv", "total_revenues", "2026E"),
 }
@@ -288,7 +288,7 @@ def test_scenario_upside_and_implied_ps(slug: str) -> None:
 def test_cagr_matches_the_stated_revenue_growth() -> None:
     # Cambricon: "90% revenue CAGR over 2025-28" (2025 revenue 6,497, Exhibit 11).
     rows = _csv(DATA / "companies" / "cambricon" / "estimates_vs_consensus.csv")
-    sales_2028 = float(next(r for r in rows if r["line_item"] == "net_sales_rmb_mn")["ms_2028e"])
+    sales_2028 = float(next(r for r in rows if r["line_item"] == "net_sales_rmb_mn")["house_2028e"])
     assert 100 * v.cagr(6497, sales_2028, 3) == pytest.approx(90, abs=0.5)
     # Iluvatar: "122% CAGR over 2025-28" from its own income statement.
     income = _csv(DATA / "companies" / "iluvatar" / "income_statement.csv")

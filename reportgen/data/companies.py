@@ -1,0 +1,462 @@
+"""Company folders under data/companies/<slug>/: identity, valuation inputs, statements."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from reportgen.data.numbers import NumberRule
+from reportgen.data.schemas import Column, TableSchema
+from reportgen.data.sources import LocDict, line_of, read_csv, read_yaml
+from reportgen.data.validate import validate_table
+from reportgen.errors import DataError, Problem, ProblemList
+
+COMPANIES_DIR = "companies"
+SCENARIOS = ("bull", "base", "bear")
+
+# --- Schemas of the files in a company folder (declared once, here) -------------------------
+
+_NUM = NumberRule(percent=True, currency=True)
+
+RI_INPUTS = TableSchema(
+    name="ri_inputs",
+    path="ri_inputs.csv",
+    description="Explicit forecast years feeding the residual-income model.",
+    key=("year",),
+    columns=(
+        Column("year", "int", nullable=False, minimum=2000),
+        Column("net_profit_rmb_mn", "number", nullable=False, unit="Rmb mn", rule=_NUM),
+        Column("total_equity_rmb_mn", "number", nullable=False, unit="Rmb mn", rule=_NUM),
+        Column("source", "str"),
+    ),
+)
+
+RI_PUBLISHED = TableSchema(
+    name="ri_published",
+    path="ri_published.csv",
+    description="The residual-income table as the source printed it (checked, never used).",
+    key=("year",),
+    columns=(
+        Column("year", "int", nullable=False, minimum=2000),
+        Column("total_equity_rmb_mn", "number", unit="Rmb mn", rule=_NUM),
+        Column("net_profit_rmb_mn", "number", unit="Rmb mn", rule=_NUM),
+        Column("roae_pct", "number", unit="%", rule=_NUM),
+        Column("residual_income_rmb_mn", "number", unit="Rmb mn", rule=_NUM),
+        Column("spread_pct", "number", unit="%", rule=_NUM),
+    ),
+)
+
+#: Period column names of statement tables: 2025, 2026E, 1H25, 2H26E, 1Q25, 4Q26E.
+PERIOD = re.compile(r"^(\d{4}|[12]H\d{2}|[1-4]Q\d{2})E?$")
+#: Estimates-vs-consensus columns: house_2026e, consensus_2026e, diff_pct_2026e_published.
+VERSUS = re.compile(r"^(house|consensus|diff_pct)_\d{4}e(_published)?$")
+
+
+@dataclass(frozen=True)
+class PeriodTableSpec:
+    """A wide table: a line_item column, then one numeric column per period."""
+
+    path: str
+    columns: re.Pattern[str]
+    description: str
+    required: bool = False
+
+
+PERIOD_TABLES: dict[str, PeriodTableSpec] = {
+    "income_statement": PeriodTableSpec("income_statement.csv", PERIOD, "Income statement"),
+    "balance_sheet": PeriodTableSpec("balance_sheet.csv", PERIOD, "Balance sheet"),
+    "cash_flow": PeriodTableSpec("cash_flow.csv", PERIOD, "Cash flow statement"),
+    "ratios": PeriodTableSpec("ratios.csv", PERIOD, "Financial ratios"),
+    "estimates_half_year": PeriodTableSpec(
+        "estimates_half_year.csv", PERIOD, "Half-year and annual estimates"
+    ),
+    "estimates_quarterly": PeriodTableSpec(
+        "estimates_quarterly.csv", PERIOD, "Quarterly and annual estimates"
+    ),
+    "estimates_vs_consensus": PeriodTableSpec(
+        "estimates_vs_consensus.csv", VERSUS, "Estimates against consensus"
+    ),
+}
+
+#: company.yaml: required keys and their kinds (str, number, date, list, mapping).
+COMPANY_KEYS: dict[str, str] = {
+    "name": "str",
+    "short_name": "str",
+    "ticker": "str",
+    "exchange": "str",
+    "currency": "str",
+    "listing_currency": "str",
+    "shares_mn": "number",
+    "price": "number",
+    "price_date": "date",
+    "rating": "str",
+    "price_target": "number",
+    "valuation": "mapping",
+    "scenarios": "mapping",
+    "drivers": "list",
+    "risks_upside": "list",
+    "risks_downside": "list",
+    "positives": "list",
+    "concerns": "list",
+}
+VALUATION_KEYS: dict[str, str] = {
+    "risk_free_pct": "number",
+    "beta": "number",
+    "erp_pct": "number",
+    "cost_of_equity_pct_stated": "number",
+    "cost_of_equity_pct_used": "number",
+    "payout_pct": "number",
+    "medium_term_growth_pct": "number",
+    "terminal_growth_pct": "number",
+    "explicit_years": "list",
+    "through_year": "number",
+    "first_year_ri": "str",
+}
+SCENARIO_KEYS: dict[str, str] = {"value": "number", "assumptions": "str"}
+RATINGS = ("Overweight", "Equal-weight", "Underweight", "Not rated")
+CURRENCIES = ("Rmb", "HK$", "US$")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Bull, base or bear: value per share (listing currency), multiple and assumptions."""
+
+    name: str
+    value: float
+    assumptions: str
+    multiple_published: float | None = None
+    multiple_basis: str = ""
+    upside_pct_published: float | None = None
+
+
+@dataclass(frozen=True)
+class ValuationInputs:
+    """Inputs of the residual-income model, as company.yaml states them."""
+
+    risk_free_pct: float
+    beta: float
+    erp_pct: float
+    cost_of_equity_pct_stated: float
+    cost_of_equity_pct_used: float
+    payout_pct: float
+    payout_pct_fitted: float | None
+    payout_used: str  # "stated" or "fitted"
+    medium_term_growth_pct: float
+    terminal_growth_pct: float
+    explicit_years: tuple[int, ...]
+    through_year: int
+    first_year_ri: str  # "computed", "published" or "omitted"
+    model_per_listing: float  # model-currency units per listing-currency unit (1.0 if same)
+    exhibit: str = ""
+
+    @property
+    def payout_for_model(self) -> float:
+        """The payout the published table used (fitted where the source's table needs it)."""
+        if self.payout_used == "fitted" and self.payout_pct_fitted is not None:
+            return self.payout_pct_fitted
+        return self.payout_pct
+
+
+@dataclass(frozen=True)
+class Company:
+    """One covered company: identity, price and rating, valuation inputs, tables and prose."""
+
+    slug: str
+    folder: str  # as shown in messages, e.g. data/companies/iluvatar
+    name: str
+    short_name: str
+    ticker: str
+    exchange: str
+    currency: str
+    listing_currency: str
+    shares_mn: float
+    price: float
+    price_date: dt.date
+    rating: str
+    price_target: float
+    valuation: ValuationInputs
+    scenarios: Mapping[str, Scenario]
+    drivers: tuple[str, ...]
+    risks_upside: tuple[str, ...]
+    risks_downside: tuple[str, ...]
+    positives: tuple[str, ...]
+    concerns: tuple[str, ...]
+    key_products: tuple[Mapping[str, Any], ...]
+    tables: Mapping[str, pd.DataFrame]
+    ri_summary_published: Mapping[str, Any]
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A copy of one of the company's tables (KeyError if the folder lacks it)."""
+        return self.tables[name].copy()
+
+    def has(self, name: str) -> bool:
+        return name in self.tables
+
+
+def _check_kinds(
+    doc: Mapping[str, Any],
+    spec: Mapping[str, str],
+    shown: str,
+    problems: ProblemList,
+    prefix: str = "",
+) -> None:
+    for key, kind in spec.items():
+        if key not in doc or doc[key] is None:
+            problems.add(shown, getattr(doc, "line", None), prefix + key, "required key is missing")
+            continue
+        value = doc[key]
+        ok = {
+            "str": isinstance(value, str) and bool(value.strip()),
+            "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "list": isinstance(value, list),
+            "mapping": isinstance(value, dict),
+            "date": isinstance(value, str) and _is_date(value),
+        }[kind]
+        if not ok:
+            expected = {
+                "str": "text",
+                "number": "a number",
+                "list": "a list",
+                "mapping": "a mapping",
+                "date": "a date YYYY-MM-DD",
+            }[kind]
+            problems.add(
+                shown, line_of(doc, key), prefix + key, f"expected {expected}, found {value!r}"
+            )
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
+
+
+def _example(spec: PeriodTableSpec) -> str:
+    if spec.columns is PERIOD:
+        return "2025, 2026E, 1H25, 4Q26E"
+    return "house_2026e, consensus_2026e"
+
+
+def _period_table(
+    path: Path, shown: str, spec: PeriodTableSpec
+) -> tuple[pd.DataFrame, list[Problem]]:
+    raw = read_csv(path, shown)
+    periods = [h for h in raw.header if h != "line_item"]
+    problems: list[Problem] = []
+    if not raw.header or raw.header[0] != "line_item":
+        problems.append(
+            Problem(
+                shown,
+                raw.header_line,
+                raw.header[0] if raw.header else None,
+                "the first column must be 'line_item'",
+            )
+        )
+    for name in periods:
+        if not spec.columns.match(name):
+            problems.append(
+                Problem(
+                    shown,
+                    raw.header_line,
+                    name,
+                    f"not a period column; expected names like {_example(spec)}",
+                )
+            )
+    if problems:
+        return pd.DataFrame(), problems
+    schema = TableSchema(
+        name=spec.path,
+        path=spec.path,
+        key=("line_item",),
+        columns=(
+            Column("line_item", "str", nullable=False, pattern=r"^[a-z][a-z0-9_]*$"),
+            *(Column(p, "number", rule=_NUM) for p in periods),
+        ),
+    )
+    return validate_table(raw, schema)
+
+
+def _table(path: Path, shown: str, schema: TableSchema) -> tuple[pd.DataFrame, list[Problem]]:
+    return validate_table(read_csv(path, shown), schema)
+
+
+def load_company(folder: Path, shown: str) -> Company:
+    """Read and validate one company folder; every problem in it is reported at once."""
+    problems = ProblemList()
+    yaml_shown = f"{shown}/company.yaml"
+    if not (folder / "company.yaml").is_file():
+        raise DataError([Problem(yaml_shown, None, None, "file not found")])
+    doc = read_yaml(folder / "company.yaml", yaml_shown)
+    if not isinstance(doc, LocDict):
+        raise DataError([Problem(yaml_shown, 1, None, "expected a mapping at the top level")])
+    _check_kinds(doc, COMPANY_KEYS, yaml_shown, problems)
+    if isinstance(doc.get("valuation"), dict):
+        _check_kinds(doc["valuation"], VALUATION_KEYS, yaml_shown, problems, "valuation.")
+    scenarios: dict[str, Scenario] = {}
+    raw_sc = doc.get("scenarios")
+    if isinstance(raw_sc, dict):
+        for name in SCENARIOS:
+            sc = raw_sc.get(name)
+            if not isinstance(sc, dict):
+                problems.add(
+                    yaml_shown, line_of(raw_sc), f"scenarios.{name}", "scenario is missing"
+                )
+                continue
+            before = len(problems.items)
+            _check_kinds(sc, SCENARIO_KEYS, yaml_shown, problems, f"scenarios.{name}.")
+            if len(problems.items) == before:
+                scenarios[name] = Scenario(
+                    name=name,
+                    value=float(sc["value"]),
+                    assumptions=" ".join(sc["assumptions"].split()),
+                    multiple_published=sc.get("multiple_published"),
+                    multiple_basis=str(sc.get("multiple_basis", "")),
+                    upside_pct_published=sc.get("upside_pct_published"),
+                )
+        for name in raw_sc:
+            if name not in SCENARIOS:
+                problems.add(
+                    yaml_shown,
+                    line_of(raw_sc, name),
+                    f"scenarios.{name}",
+                    f"unknown scenario; expected {', '.join(SCENARIOS)}",
+                )
+    if isinstance(doc.get("rating"), str) and doc["rating"] not in RATINGS:
+        problems.add(
+            yaml_shown,
+            line_of(doc, "rating"),
+            "rating",
+            f"'{doc['rating']}' is not a stock rating; expected one of {', '.join(RATINGS)}",
+        )
+    for key in ("currency", "listing_currency"):
+        if isinstance(doc.get(key), str) and doc[key] not in CURRENCIES:
+            problems.add(
+                yaml_shown,
+                line_of(doc, key),
+                key,
+                f"unknown currency '{doc[key]}'; expected one of {', '.join(CURRENCIES)}",
+            )
+    for key in ("shares_mn", "price", "price_target"):
+        value = doc.get(key)
+        if isinstance(value, (int, float)) and value <= 0:
+            problems.add(yaml_shown, line_of(doc, key), key, f"must be positive, found {value}")
+
+    tables: dict[str, pd.DataFrame] = {}
+    for schema in (RI_INPUTS, RI_PUBLISHED):
+        path = folder / schema.path
+        if not path.is_file():
+            problems.add(f"{shown}/{schema.path}", None, None, "file not found (required)")
+            continue
+        try:
+            frame, found = _table(path, f"{shown}/{schema.path}", schema)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(found)
+        tables[schema.name] = frame
+    for name, spec in PERIOD_TABLES.items():
+        path = folder / spec.path
+        if not path.is_file():
+            continue
+        try:
+            frame, found = _period_table(path, f"{shown}/{spec.path}", spec)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(found)
+        tables[name] = frame
+    summary: Mapping[str, Any] = {}
+    summary_path = folder / "ri_summary_published.yaml"
+    if summary_path.is_file():
+        loaded = read_yaml(summary_path, f"{shown}/ri_summary_published.yaml")
+        summary = dict(loaded) if isinstance(loaded, dict) else {}
+    problems.raise_if_any()
+
+    val = doc["valuation"]
+    fx = val.get("fx") or {}
+    model_per_listing = 1.0
+    if doc["currency"] != doc["listing_currency"]:
+        rate = fx.get("hkd_rmb") if isinstance(fx, dict) else None
+        if not isinstance(rate, (int, float)) or rate <= 0:
+            raise DataError(
+                [
+                    Problem(
+                        yaml_shown,
+                        line_of(val, "fx"),
+                        "valuation.fx",
+                        "the listing currency differs from the model currency: "
+                        "give the conversion rate (fx.hkd_rmb)",
+                    )
+                ]
+            )
+        model_per_listing = float(rate)
+    valuation = ValuationInputs(
+        risk_free_pct=float(val["risk_free_pct"]),
+        beta=float(val["beta"]),
+        erp_pct=float(val["erp_pct"]),
+        cost_of_equity_pct_stated=float(val["cost_of_equity_pct_stated"]),
+        cost_of_equity_pct_used=float(val["cost_of_equity_pct_used"]),
+        payout_pct=float(val["payout_pct"]),
+        payout_pct_fitted=val.get("payout_pct_fitted"),
+        payout_used=str(val.get("payout_used", "stated")),
+        medium_term_growth_pct=float(val["medium_term_growth_pct"]),
+        terminal_growth_pct=float(val["terminal_growth_pct"]),
+        explicit_years=tuple(int(y) for y in val["explicit_years"]),
+        through_year=int(val["through_year"]),
+        first_year_ri=str(val["first_year_ri"]),
+        model_per_listing=model_per_listing,
+        exhibit=str(val.get("exhibit", "")),
+    )
+    return Company(
+        slug=folder.name,
+        folder=shown,
+        name=doc["name"],
+        short_name=doc["short_name"],
+        ticker=doc["ticker"],
+        exchange=doc["exchange"],
+        currency=doc["currency"],
+        listing_currency=doc["listing_currency"],
+        shares_mn=float(doc["shares_mn"]),
+        price=float(doc["price"]),
+        price_date=dt.date.fromisoformat(doc["price_date"]),
+        rating=doc["rating"],
+        price_target=float(doc["price_target"]),
+        valuation=valuation,
+        scenarios=MappingProxyType(scenarios),
+        drivers=tuple(doc["drivers"]),
+        risks_upside=tuple(doc["risks_upside"]),
+        risks_downside=tuple(doc["risks_downside"]),
+        positives=tuple(" ".join(str(p).split()) for p in doc["positives"]),
+        concerns=tuple(" ".join(str(p).split()) for p in doc["concerns"]),
+        key_products=tuple(MappingProxyType(dict(p)) for p in doc.get("key_products") or []),
+        tables=MappingProxyType(tables),
+        ri_summary_published=MappingProxyType(summary),
+        raw=MappingProxyType(dict(doc)),
+    )
+
+
+def load_companies(data_root: Path, shown_root: str) -> tuple[dict[str, Company], list[Problem]]:
+    """Every company folder under data/companies, with all problems from all folders."""
+    base = data_root / COMPANIES_DIR
+    companies: dict[str, Company] = {}
+    problems: list[Problem] = []
+    if not base.is_dir():
+        return companies, problems
+    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+        try:
+            companies[folder.name] = load_company(
+                folder, f"{shown_root}/{COMPANIES_DIR}/{folder.name}"
+            )
+        except DataError as exc:
+            problems.extend(exc.problems)
+    return companies, problems
