@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from reportgen.data.companies import PERIOD_TABLES, Company
 from reportgen.data.dataset import Dataset
 from reportgen.data.schemas import SCHEMAS
+from reportgen.data.sources import line_of
 from reportgen.data.validate import LINE
+from reportgen.models import company as cm
 from reportgen.models.pricing import within_rounding
 
 LABEL_COLUMNS = ("model", "product", "vendor_group", "vendor", "name", "line_item", "metric")
@@ -42,10 +49,15 @@ def _label(row: dict[str, object]) -> str:
 
 
 def find_mismatches(dataset: Dataset) -> list[Mismatch]:
-    """Compare each declared published column with its computed column, row by row.
+    """Compare each declared published value with its computed value: tables, then companies.
 
     The data are never edited: a difference is reported, and the analyst decides.
     """
+    return table_mismatches(dataset) + company_mismatches(dataset)
+
+
+def table_mismatches(dataset: Dataset) -> list[Mismatch]:
+    """Each declared published column of the market tables against its computed column."""
     found: list[Mismatch] = []
     for name, schema in sorted(SCHEMAS.items()):
         if not schema.checks or name not in dataset.names:
@@ -83,4 +95,684 @@ def find_mismatches(dataset: Dataset) -> list[Mismatch]:
                         tolerance=tolerance,
                     )
                 )
+    return found
+
+
+# --- companies: residual income, summary, cost of equity, scenarios ------------------------
+
+#: RI rows are printed to the Rmb mn (0.5) from explicit inputs printed to the Rmb mn, whose
+#: rounding compounds through the roll-forward: up to 0.05% of the value (for residual
+#: income, of that year's net profit). Argued in tests/models/test_valuation.py.
+RI_MONEY_HALF = 0.5
+RI_INPUT_REL = 0.0005
+#: ROAE and spread: printed to 0.1pt (0.05) plus 0.01pt for the inputs' rounding.
+RI_RATE_PT = 0.06
+#: Summary PVs and equity value: within 0.05% of the published equity value (the input
+#: rounding above, carried into the perpetuity).
+SUMMARY_REL = 0.0005
+#: The source prints a cost of equity to one decimal (8.4%, 8.3%, 6.5%); the stated value is
+#: compared with CAPM at that precision, so Cambricon's 8.4 against 8.36 is within rounding
+#: (and its table used the unrounded 8.36), while MetaX's 6.5 against 6.875 is reported.
+COST_OF_EQUITY_DECIMALS = 1
+#: Scenario upside is printed to 2 dp; implied multiples as whole numbers.
+UPSIDE_DECIMALS = 2
+MULTIPLE_DECIMALS = 0
+#: ri_published.csv column -> RIYear attribute.
+RI_COLUMNS = (
+    ("total_equity_rmb_mn", "total_equity"),
+    ("net_profit_rmb_mn", "net_profit"),
+    ("residual_income_rmb_mn", "residual_income"),
+    ("roae_pct", "roae"),
+    ("spread_pct", "spread"),
+)
+#: ri_summary_published.yaml key -> RIValuation attribute (within SUMMARY_REL).
+SUMMARY_KEYS = (
+    ("pv_of_forecast_period_rmb_mn", "pv_forecast"),
+    ("pv_of_continuing_value_rmb_mn", "pv_continuing_value"),
+    ("equity_value_rmb_mn", "equity_value"),
+)
+
+
+def _int_line(value: object) -> int | None:
+    """A row's `_line` as an int (None when missing)."""
+    number = _number(value)
+    return None if number is None else int(number)
+
+
+def _number(value: object) -> float | None:
+    """A finite float, or None for empty cells and non-numbers."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return None if math.isnan(value) else float(value)
+
+
+def _off(published: float, computed: float, tol: float) -> bool:
+    """True when published and computed differ by more than ``tol`` (float noise allowed)."""
+    return abs(published - computed) > tol + 1e-9
+
+
+def ri_row_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatch]:
+    """Each printed RI table cell against the row rebuilt from ri_inputs and company.yaml."""
+    path = f"{company.folder}/ri_published.csv"
+    mine = {r.year: r for r in cv.ri.rows}
+    found: list[Mismatch] = []
+    for row in company.tables["ri_published"].to_dict("records"):
+        year = mine.get(int(row["year"]))
+        for column, attr in RI_COLUMNS:
+            published = _number(row[column])
+            value = None if year is None else getattr(year, attr)
+            if published is None or value is None or year is None:
+                continue  # not printed, or not computable (no opening equity)
+            if attr in ("roae", "spread"):
+                computed, tol, text = 100.0 * value, RI_RATE_PT, f"within {RI_RATE_PT:g}pt"
+            else:
+                base = abs(year.net_profit) if attr == "residual_income" else abs(published)
+                computed, tol = value, RI_MONEY_HALF + RI_INPUT_REL * base
+                text = f"printed to Rmb mn, inputs rounded: within {tol:.3g}"
+            if _off(published, computed, tol):
+                found.append(
+                    Mismatch(
+                        path,
+                        _int_line(row[LINE]),
+                        str(year.year),
+                        column,
+                        published,
+                        computed,
+                        text,
+                    )
+                )
+    return found
+
+
+def ri_summary_mismatches(
+    company: Company, cv: cm.CompanyValuation, root: Path | None
+) -> list[Mismatch]:
+    """The printed RI summary (PVs, equity value, shares, target) against the computed one."""
+    summary = company.ri_summary_published
+    name = "ri_summary_published.yaml"
+    checks: list[tuple[str, float, float, str]] = []
+    ending = _number(summary.get("ending_equity_capital_rmb_mn"))
+    if ending is not None:
+        checks.append(
+            (
+                "ending_equity_capital_rmb_mn",
+                cv.ri.ending_equity,
+                RI_MONEY_HALF,
+                "printed to Rmb mn",
+            )
+        )
+    equity = _number(summary.get("equity_value_rmb_mn"))
+    for key, attr in SUMMARY_KEYS if equity is not None else ():
+        checks.append(
+            (
+                key,
+                getattr(cv.ri, attr),
+                SUMMARY_REL * abs(equity or 0.0),
+                f"within {100 * SUMMARY_REL:g}% of the equity value",
+            )
+        )
+    checks.append(("shares_mn", company.shares_mn, 0.0, "company.yaml shares_mn"))
+    checks.append(("hkd_rmb", company.valuation.model_per_listing, 0.0, "company.yaml fx"))
+    for key in summary:
+        if key.startswith("price_target_"):
+            tol = cm.TARGET_TOLERANCE * abs(_number(summary[key]) or 0.0)
+            checks.append(
+                (key, cv.model_value, tol, f"model value within {100 * cm.TARGET_TOLERANCE:g}%")
+            )
+    found: list[Mismatch] = []
+    for key, computed, tol, text in checks:
+        published = _number(summary.get(key))
+        if published is not None and _off(published, computed, tol):
+            line = cm.yaml_key_line(company, key, root, name)
+            found.append(
+                Mismatch(
+                    f"{company.folder}/{name}", line, "summary", key, published, computed, text
+                )
+            )
+    return found
+
+
+def cost_of_equity_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatch]:
+    """The stated cost of equity against rf + beta x ERP, at the printed precision."""
+    stated, capm = cv.cost_of_equity_stated_pct, cv.cost_of_equity_capm_pct
+    if within_rounding(stated, capm, COST_OF_EQUITY_DECIMALS):
+        return []
+    key = "cost_of_equity_pct_stated"
+    return [
+        Mismatch(
+            f"{company.folder}/company.yaml",
+            line_of(company.raw.get("valuation"), key),
+            "valuation",
+            key,
+            stated,
+            capm,
+            f"CAPM rf + beta x ERP, printed to {COST_OF_EQUITY_DECIMALS} dp; "
+            f"the table used {cv.cost_of_equity_used_pct:g}",
+        )
+    ]
+
+
+def scenario_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatch]:
+    """Each scenario's printed upside and implied multiple against the computed ones."""
+    found: list[Mismatch] = []
+    raw = company.raw.get("scenarios")
+    path = f"{company.folder}/company.yaml"
+    for name, sc in cv.scenarios.items():
+        node = raw.get(name) if isinstance(raw, Mapping) else None
+        pairs = [
+            (
+                "upside_pct_published",
+                company.scenarios[name].upside_pct_published,
+                100.0 * sc.upside,
+                UPSIDE_DECIMALS,
+                "value / price - 1",
+            ),
+            (
+                "multiple_published",
+                sc.multiple_published,
+                sc.implied_ps,
+                MULTIPLE_DECIMALS,
+                f"implied {sc.multiple_basis or 'multiple'}",
+            ),
+        ]
+        for key, published, computed, decimals, what in pairs:
+            if published is None or computed is None:
+                continue
+            if not within_rounding(float(published), computed, decimals):
+                found.append(
+                    Mismatch(
+                        path,
+                        line_of(node, key),
+                        f"scenarios.{name}",
+                        key,
+                        float(published),
+                        computed,
+                        f"{what}, printed to {decimals} dp",
+                    )
+                )
+    base = company.scenarios.get("base")
+    if base is not None and base.value != company.price_target:
+        found.append(
+            Mismatch(
+                path,
+                line_of(raw.get("base") if isinstance(raw, Mapping) else None, "value"),
+                "scenarios.base",
+                "value",
+                base.value,
+                company.price_target,
+                "the base case is the published price target",
+            )
+        )
+    return found
+
+
+# --- companies: statement ties and derived rows --------------------------------------------
+#
+# A rule says how a printed line follows from other printed lines of the same period (or an
+# earlier one). Each term is written "[-][|]line_item[|][@step|@year][/2]": "-" subtracts
+# it; "|line_item|" takes its absolute value (costs are printed negative by Iluvatar and
+# positive by MetaX, so "-|cost_of_sales|" subtracts either way); "@step" is the previous
+# period of the same kind (quarter, half, year), "@year" the same period a year earlier; "/2"
+# halves the term (average balances). A rule applies where the tables hold every line it
+# names. A published value is reported when it lies outside the range the rule can take over
+# its inputs' printed rounding, widened by half a unit of its own last printed place
+# (decimals read from the row's values).
+
+
+@dataclass(frozen=True)
+class Rule:
+    """published = scale x (sum of num) / (sum of den) + offset; a tie when den is empty."""
+
+    published: str
+    num: tuple[str, ...]
+    den: tuple[str, ...] = ()
+    scale: float = 1.0
+    offset: float = 0.0
+
+
+def tie(total: str, *parts: str) -> Rule:
+    """A printed total is the sum of its printed parts."""
+    return Rule(total, parts)
+
+
+def pct(published: str, num: Sequence[str], den: Sequence[str]) -> Rule:
+    """A percentage: 100 x num / den."""
+    return Rule(published, tuple(num), tuple(den), 100.0)
+
+
+def times(published: str, num: Sequence[str], den: Sequence[str]) -> Rule:
+    """A ratio printed as a multiple: num / den."""
+    return Rule(published, tuple(num), tuple(den))
+
+
+def growth(published: str, item: str, lag: str = "year") -> Rule:
+    """Growth in %: 100 x (item / item a period earlier - 1)."""
+    return Rule(published, (item,), (f"{item}@{lag}",), 100.0, -100.0)
+
+
+#: Iluvatar's Exhibit 32: income statement, balance sheet, cash flow and ratios together.
+STATEMENT_RULES: tuple[Rule, ...] = (
+    tie("gross_profit", "net_sales", "-|cogs|"),
+    tie("operating_income", "gross_profit", "-|operating_expenses|"),
+    tie("pre_tax_income", "operating_income", "non_operating_income"),
+    tie("reported_net_income", "pre_tax_income", "-|income_tax|", "-|minority_interest|"),
+    times("reported_eps_rmb_published", ["reported_net_income"], ["adj_wtd_avg_shares_mn"]),
+    times("eps_for_consensus_rmb_published", ["reported_net_income"], ["adj_wtd_avg_shares_mn"]),
+    tie("current_assets", "cash", "mkt_securities", "ar_nr", "inventory", "other_current_assets"),
+    tie(
+        "total_assets",
+        "current_assets",
+        "long_term_investments",
+        "fixed_assets",
+        "intangible_assets",
+        "other_assets",
+    ),
+    tie(
+        "total_liabilities",
+        "st_borrowings",
+        "ap_np",
+        "other_st_liabilities",
+        "lt_debt",
+        "other_lt_liabilities",
+    ),
+    tie(
+        "total_equity",
+        "common_shares",
+        "additional_capital",
+        "retained_earning",
+        "other_shareholders_equity",
+    ),
+    tie("total_liabilities_and_equity", "total_liabilities", "total_equity"),
+    tie("total_liabilities_and_equity", "total_assets"),
+    tie(
+        "cashflow_from_operations",
+        "net_profits",
+        "depreciation",
+        "working_capital_change",
+        "other_adjustments_operating",
+    ),
+    tie(
+        "cashflow_from_investing",
+        "capex",
+        "change_of_lt_investment",
+        "change_of_st_investment",
+        "other_adjustments_investing",
+    ),
+    tie(
+        "cashflow_from_financing",
+        "increase_in_lt_debt",
+        "increase_in_st_debt",
+        "cash_dividend_paid",
+        "issuance_of_stock",
+        "other_adjustments_financing",
+    ),
+    tie(
+        "net_change_in_cash",
+        "cashflow_from_operations",
+        "cashflow_from_investing",
+        "cashflow_from_financing",
+        "exchange_rate_adjustment",
+    ),
+    tie("net_profits", "reported_net_income"),
+    tie("cash", "cash@year", "net_change_in_cash"),
+    tie("retained_earning", "retained_earning@year", "reported_net_income", "cash_dividend_paid"),
+    growth("growth_revenue_pct_published", "net_sales"),
+    growth("growth_operating_profits_pct_published", "operating_income"),
+    growth("growth_pretax_profits_pct_published", "pre_tax_income"),
+    growth("growth_net_profits_pct_published", "reported_net_income"),
+    growth("growth_eps_pct_published", "reported_eps_rmb_published"),
+    pct("gross_margin_pct_published", ["gross_profit"], ["net_sales"]),
+    pct("operating_margin_pct_published", ["operating_income"], ["net_sales"]),
+    pct("pretax_margin_pct_published", ["pre_tax_income"], ["net_sales"]),
+    pct("net_profit_margin_pct_published", ["reported_net_income"], ["net_sales"]),
+    pct("roae_pct_published", ["reported_net_income"], ["total_equity/2", "total_equity@year/2"]),
+    pct("roaa_pct_published", ["reported_net_income"], ["total_assets/2", "total_assets@year/2"]),
+    pct(
+        "net_debt_to_equity_pct_published",
+        ["st_borrowings", "lt_debt", "-cash", "-mkt_securities"],
+        ["total_equity"],
+    ),
+    pct("liabilities_to_equity_pct_published", ["total_liabilities"], ["total_equity"]),
+    times(
+        "current_ratio_x_published",
+        ["current_assets"],
+        ["st_borrowings", "ap_np", "other_st_liabilities"],
+    ),
+    times(
+        "quick_ratio_x_published",
+        ["cash", "ar_nr"],
+        ["st_borrowings", "ap_np", "other_st_liabilities"],
+    ),
+    tie(
+        "cash_conversion_days_published",
+        "ar_nr_turnover_days_published",
+        "inventory_turnover_days_published",
+        "-ap_turnover_days_published",
+    ),
+)
+
+#: Half-year and quarterly estimates (Exhibits 33 and 39): subtotals, margins, growth.
+ESTIMATE_RULES: tuple[Rule, ...] = (
+    tie("gross_profit", "total_revenues", "-|cost_of_sales|"),
+    tie("total_opex", "rnd", "gna", "selling"),
+    tie("operating_income", "gross_profit", "-|total_opex|"),
+    tie("profit_before_taxes", "operating_income", "non_operating_income"),
+    tie("net_income_to_parent", "profit_before_taxes", "-|taxes|"),
+    growth("hh_change_pct_published", "total_revenues", "step"),
+    growth("qq_change_pct_published", "total_revenues", "step"),
+    growth("yy_change_pct_published", "total_revenues", "year"),
+    pct("cost_of_sales_pct_rev_published", ["|cost_of_sales|"], ["total_revenues"]),
+    pct("gross_margin_pct_published", ["gross_profit"], ["total_revenues"]),
+    pct(
+        "incremental_margin_pct_published",
+        ["gross_profit", "-gross_profit@step"],
+        ["total_revenues", "-total_revenues@step"],
+    ),
+    pct("total_opex_pct_rev_published", ["|total_opex|"], ["total_revenues"]),
+    pct("rnd_pct_rev_published", ["|rnd|"], ["total_revenues"]),
+    pct("gna_pct_rev_published", ["|gna|"], ["total_revenues"]),
+    pct("selling_pct_rev_published", ["|selling|"], ["total_revenues"]),
+    pct("operating_margin_pct_published", ["operating_income"], ["total_revenues"]),
+    pct("pbt_pct_rev_published", ["profit_before_taxes"], ["total_revenues"]),
+    pct("tax_rate_pct_published", ["taxes"], ["profit_before_taxes"]),
+    pct("net_income_pct_rev_published", ["net_income_to_parent"], ["total_revenues"]),
+)
+
+#: Estimates against consensus (Exhibit 26): margins per house_ and consensus_ column.
+CONSENSUS_RULES: tuple[Rule, ...] = (
+    pct("gross_margin_pct_published", ["gross_profit_rmb_mn"], ["net_sales_rmb_mn"]),
+    pct("operating_margin_pct_published", ["operating_profit_rmb_mn"], ["net_sales_rmb_mn"]),
+    pct("pretax_margin_pct_published", ["pretax_income_rmb_mn"], ["net_sales_rmb_mn"]),
+    pct("net_margin_pct_published", ["net_income_rmb_mn"], ["net_sales_rmb_mn"]),
+    pct(
+        "opex_pct_sales_published",
+        ["gross_profit_rmb_mn", "-operating_profit_rmb_mn"],
+        ["net_sales_rmb_mn"],
+    ),
+)
+
+#: Which rules apply to which tables, and whether the tables are read together.
+STATEMENT_TABLES = ("income_statement", "balance_sheet", "cash_flow", "ratios")
+ESTIMATE_TABLES = ("estimates_half_year", "estimates_quarterly")
+_TERM = re.compile(r"^(-?)(\|)?([a-z][a-z0-9_]*)(?(2)\|)(?:@(step|year))?(/2)?$")
+_PERIOD = re.compile(r"^(?:(\d{4})|([12])H(\d{2})|([1-4])Q(\d{2}))E?$")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One printed line item: its values by period, printed decimals, file and line."""
+
+    item: str
+    values: Mapping[str, float]
+    decimals: int
+    path: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Term:
+    """One parsed rule term."""
+
+    item: str
+    sign: float
+    absolute: bool
+    lag: str
+    weight: float
+
+
+#: A term with its printed value and half a unit of its last printed place.
+Input = tuple[Term, float, float]
+
+
+def parse_term(text: str) -> Term:
+    """'-|cogs|@year/2' -> Term('cogs', -1, abs, 'year', 0.5)."""
+    match = _TERM.match(text)
+    if not match:
+        raise ValueError(f"bad rule term {text!r}")
+    minus, bars, item, lag, half = match.groups()
+    return Term(item, -1.0 if minus else 1.0, bool(bars), lag or "", 0.5 if half else 1.0)
+
+
+def printed_decimals(values: Sequence[float]) -> int:
+    """The most decimals any of the values shows (the row's printed precision, at most 6)."""
+    most = 0
+    for value in values:
+        text = f"{value:.6f}".rstrip("0")
+        most = max(most, len(text.split(".")[1]) if "." in text else 0)
+    return most
+
+
+def period_key(label: str) -> tuple[int, int] | None:
+    """'2026E' -> (1, 2026); '2H25' -> (2, 4051); '3Q26E' -> (4, 8106); else None."""
+    match = _PERIOD.match(label)
+    if not match:
+        return None
+    year, half, hyy, quarter, qyy = match.groups()
+    if year:
+        return 1, int(year)
+    if half:
+        return 2, (2000 + int(hyy)) * 2 + int(half) - 1
+    return 4, (2000 + int(qyy)) * 4 + int(quarter) - 1
+
+
+def lagged(label: str, lag: str, labels: Sequence[str]) -> str | None:
+    """The label ``lag`` before ``label`` among ``labels`` ('' is the label itself)."""
+    if not lag:
+        return label
+    key = period_key(label)
+    if key is None:
+        return None
+    kind, index = key
+    want = (kind, index - (1 if lag == "step" else kind))
+    return next((other for other in labels if period_key(other) == want), None)
+
+
+def read_lines(company: Company, tables: Sequence[str]) -> dict[str, Line]:
+    """The printed line items of some of a company's period tables, by line item."""
+    lines: dict[str, Line] = {}
+    for name in tables:
+        if not company.has(name):
+            continue
+        frame = company.tables[name]
+        periods = [c for c in frame.columns if c not in (LINE, "line_item")]
+        path = f"{company.folder}/{PERIOD_TABLES[name].path}"
+        for row in frame.to_dict("records"):
+            values = {p: v for p in periods if (v := _number(row[p])) is not None}
+            item = str(row["line_item"])
+            decimals = printed_decimals(list(values.values()))
+            lines.setdefault(item, Line(item, values, decimals, path, _int_line(row[LINE])))
+    return lines
+
+
+def _inputs(
+    terms: Sequence[Term], lines: Mapping[str, Line], period: str, labels: Sequence[str]
+) -> list[Input] | None:
+    """(term, printed value, half unit) for each term in ``period``; None if any is missing."""
+    out: list[Input] = []
+    for term in terms:
+        line = lines.get(term.item)
+        at = lagged(period, term.lag, labels)
+        if line is None or at is None or at not in line.values:
+            return None
+        out.append((term, line.values[at], 0.5 * 10.0 ** (-line.decimals)))
+    return out
+
+
+def _sum(items: Sequence[Input], shifts: Sequence[float]) -> float:
+    """Sum of the terms with each input moved by its shift."""
+    total = 0.0
+    for (term, value, _), shift in zip(items, shifts, strict=True):
+        moved = value + shift
+        total += term.sign * term.weight * (abs(moved) if term.absolute else moved)
+    return total
+
+
+def rule_range(
+    rule: Rule, num: Sequence[Input], den: Sequence[Input]
+) -> tuple[float, float, float] | None:
+    """(value from the printed inputs, lowest, highest over their rounding); None if undefined.
+
+    A ratio is monotone in each input while its denominator keeps its sign, so the corners
+    of the inputs' rounding box bound it.
+    """
+    boxes = [(-half, half) for _, _, half in (*num, *den)]
+    if not den:  # linear: the point plus or minus the inputs' half units
+        point = rule.scale * _sum(num, [0.0] * len(num)) + rule.offset
+        spread = sum(abs(rule.scale * term.weight) * half for term, _, half in num)
+        return point, point - spread, point + spread
+    values: list[float] = []
+    for shifts in itertools.product(*boxes):
+        bottom = _sum(den, shifts[len(num) :])
+        if bottom == 0:
+            return None
+        values.append(rule.scale * _sum(num, shifts[: len(num)]) / bottom)
+    bottoms = [_sum(den, shifts[len(num) :]) for shifts in itertools.product(*boxes)]
+    if min(bottoms) < 0 < max(bottoms):
+        return None  # the denominator may be zero within its rounding
+    point = rule.scale * _sum(num, [0.0] * len(num)) / _sum(den, [0.0] * len(den))
+    return point + rule.offset, min(values) + rule.offset, max(values) + rule.offset
+
+
+def _beyond(published: float, low: float, high: float, decimals: int) -> bool:
+    """True when ``published`` lies outside [low, high] widened by half its last place."""
+    half = 0.5 * 10.0 ** (-decimals)
+    return not low - half - 1e-9 <= published <= high + half + 1e-9
+
+
+def rule_mismatches(rules: Sequence[Rule], lines: Mapping[str, Line]) -> list[Mismatch]:
+    """Each rule, in each period its published line prints, against the printed inputs."""
+    labels = sorted({p for line in lines.values() for p in line.values})
+    found: list[Mismatch] = []
+    for rule in rules:
+        target = lines.get(rule.published)
+        num = [parse_term(t) for t in rule.num]
+        den = [parse_term(t) for t in rule.den]
+        if target is None or any(t.item not in lines for t in (*num, *den)):
+            continue
+        for period, published in target.values.items():
+            top = _inputs(num, lines, period, labels)
+            bottom = _inputs(den, lines, period, labels)
+            result = None if top is None or bottom is None else rule_range(rule, top, bottom)
+            if result is None:
+                continue  # an input is not printed (e.g. the year before the first column)
+            point, low, high = result
+            if _beyond(published, low, high, target.decimals):
+                found.append(
+                    Mismatch(
+                        target.path,
+                        target.line,
+                        rule.published,
+                        period,
+                        published,
+                        point,
+                        _rule_text(rule, target.decimals),
+                    )
+                )
+    return found
+
+
+def _rule_text(rule: Rule, decimals: int) -> str:
+    """The rule and its tolerance, for the message."""
+    formula = " + ".join(rule.num).replace("+ -", "- ")
+    if rule.den:
+        formula = f"({formula}) / ({' + '.join(rule.den).replace('+ -', '- ')})"
+    return f"= {formula}; printed to {decimals} dp, inputs rounded as printed"
+
+
+def subperiod_mismatches(lines: Mapping[str, Line]) -> list[Mismatch]:
+    """Each printed annual amount against the sum of its halves or quarters."""
+    found: list[Mismatch] = []
+    for line in lines.values():
+        if line.item.endswith("_published"):
+            continue  # ratios and per-share rows do not add up
+        keys = {p: period_key(p) for p in line.values}
+        for period, published in line.values.items():
+            key = keys[period]
+            if key is None or key[0] != 1:
+                continue
+            parts = {
+                p: v
+                for p, v in line.values.items()
+                if (k := keys[p]) is not None and k[0] > 1 and k[1] // k[0] == key[1]
+            }
+            kinds = {keys[p][0] for p in parts}  # type: ignore[index]
+            if len(kinds) != 1 or len(parts) != kinds.pop():
+                continue
+            half = 0.5 * 10.0 ** (-line.decimals)
+            total = sum(parts.values())
+            if _off(published, total, half * (len(parts) + 1)):
+                found.append(
+                    Mismatch(
+                        line.path,
+                        line.line,
+                        line.item,
+                        period,
+                        published,
+                        total,
+                        f"= sum of {', '.join(parts)}; printed to {line.decimals} dp",
+                    )
+                )
+    return found
+
+
+_DIFF = re.compile(r"^diff_pct_(\d{4}e)_published$")
+
+
+def consensus_diff_mismatches(company: Company) -> list[Mismatch]:
+    """Estimates vs consensus: each printed diff against house / consensus - 1."""
+    if not company.has("estimates_vs_consensus"):
+        return []
+    frame = company.tables["estimates_vs_consensus"]
+    path = f"{company.folder}/{PERIOD_TABLES['estimates_vs_consensus'].path}"
+    diffs = {str(c): m.group(1) for c in frame.columns if (m := _DIFF.match(str(c)))}
+    rule = Rule("diff", ("house",), ("consensus",), 100.0, -100.0)
+    house, consensus = parse_term("house"), parse_term("consensus")
+    found: list[Mismatch] = []
+    for row in frame.to_dict("records"):
+        cells = {str(c): v for c in frame.columns if (v := _number(row[c])) is not None}
+        given = [v for c, v in cells.items() if c not in diffs and c != LINE]
+        shown = [v for c, v in cells.items() if c in diffs]
+        half, decimals = 0.5 * 10.0 ** (-printed_decimals(given)), printed_decimals(shown)
+        for column, year in diffs.items():
+            ours, theirs = cells.get(f"house_{year}"), cells.get(f"consensus_{year}")
+            if column not in cells or ours is None or theirs is None:
+                continue
+            result = rule_range(rule, [(house, ours, half)], [(consensus, theirs, half)])
+            if result is not None and _beyond(cells[column], result[1], result[2], decimals):
+                found.append(
+                    Mismatch(
+                        path,
+                        _int_line(row[LINE]),
+                        str(row["line_item"]),
+                        column,
+                        cells[column],
+                        result[0],
+                        f"= 100 x (house / consensus - 1); printed to {decimals} dp",
+                    )
+                )
+    return found
+
+
+def statement_mismatches(company: Company) -> list[Mismatch]:
+    """Statement ties, derived rows and period sums in a company's own tables."""
+    found = rule_mismatches(STATEMENT_RULES, read_lines(company, STATEMENT_TABLES))
+    for name in ESTIMATE_TABLES:
+        lines = read_lines(company, (name,))
+        found += rule_mismatches(ESTIMATE_RULES, lines)
+        found += subperiod_mismatches(lines)
+    found += rule_mismatches(CONSENSUS_RULES, read_lines(company, ("estimates_vs_consensus",)))
+    found += consensus_diff_mismatches(company)
+    return found
+
+
+def company_mismatches(dataset: Dataset) -> list[Mismatch]:
+    """Every company's published values against the computed ones, company by company."""
+    found: list[Mismatch] = []
+    for slug, cv in cm.value_all(dataset).items():
+        company = dataset.companies[slug]
+        found += ri_row_mismatches(company, cv)
+        found += ri_summary_mismatches(company, cv, dataset.root)
+        found += cost_of_equity_mismatches(company, cv)
+        found += scenario_mismatches(company, cv)
+        found += statement_mismatches(company)
     return found

@@ -263,3 +263,50 @@ CHIPS = declare(
         ),
     )
 )
+
+_YES_NO = ("yes", "no")
+
+ACCELERATOR_COMPARISON = declare(
+    TableSchema(
+        name="accelerator_comparison",
+        path="market/accelerator_comparison.csv",
+        description="Cambricon, MetaX and Iluvatar compared, one row per company (Exhibit 11).",
+        key=("company",),
+        columns=(
+            Column("company", "str", nullable=False),
+            Column("ticker", "str", nullable=False),
+            Column("products", "str", nullable=False),
+            Column("architecture", "enum", nullable=False, choices=("GPGPU", "ASIC")),
+            Column("process_node_latest", "str", nullable=False),
+            Column("secured_csp_orders", "enum", nullable=False, choices=_YES_NO),
+            Column("sovereign_fund_major_shareholder", "enum", nullable=False, choices=_YES_NO),
+            Column(
+                "revenue_2025_rmb_mn",
+                "number",
+                nullable=False,
+                minimum=0,
+                unit="Rmb mn",
+                rule=NumberRule(currency=True),
+            ),
+            Column("profitable", "enum", nullable=False, choices=_YES_NO),
+        ),
+    )
+)
+
+GPGPU_VS_ASIC = declare(
+    TableSchema(
+        name="gpgpu_vs_asic",
+        path="market/gpgpu_vs_asic.csv",
+        description="GPGPU against ASIC, one row per chip compared (Exhibit 22).",
+        key=("brand", "product"),
+        columns=(
+            Column("brand", "str", nullable=False),
+            Column("product", "str", nullable=False),
+            Column("type", "enum", nullable=False, choices=("GPGPU", "ASIC (DSA)")),
+            Column("general_computing", "str", nullable=False),
+            Column("ai_matrix_computation", "str", nullable=False),
+            Column("ecosystem", "str", nullable=False),
+            Column("main_use_case", "str", nullable=False),
+        ),
+    )
+)

@@ -90,4 +90,4 @@ def get_exhibit(id: str) -> ExhibitSpec:
 
 def load_builders() -> None:
     """Import every builder module so its exhibits register themselves."""
-    from reportgen.figures import sector  # noqa: F401
+    from reportgen.figures import company, industry, sector  # noqa: F401

@@ -2,16 +2,54 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+
+#: The CJK subset the PDFs embed (templates/fonts); the project root is two levels above here.
+CJK_FONT = (
+    Path(__file__).resolve().parents[2] / "templates" / "fonts" / "NotoSansSC-Regular-GB2312.otf"
+)
+
+
+def register_cjk_font(path: Path = CJK_FONT) -> str | None:
+    """Add the CJK font to matplotlib and return its family name (None if it cannot be read)."""
+    if not path.is_file():
+        return None
+    try:
+        font_manager.fontManager.addfont(str(path))
+        return font_manager.FontProperties(fname=str(path)).get_name()
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+class _NoCJKBoldNotice(logging.Filter):
+    """Drop matplotlib's notice that the CJK subset has no bold face (regular is used)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (
+            CJK_FAMILY
+            and CJK_FAMILY in message
+            and message.startswith("findfont: Failed to find font weight")
+        )
+
+
+#: Family names in fallback order: DejaVu Sans for Latin text, the CJK face for Chinese glyphs.
+CJK_FAMILY = register_cjk_font()
+if CJK_FAMILY:
+    logging.getLogger("matplotlib.font_manager").addFilter(_NoCJKBoldNotice())
+FONT_FAMILY = ["DejaVu Sans", *([CJK_FAMILY] if CJK_FAMILY else [])]
 
 #: House palette: navy for our subject, then supporting colours; grey for context.
 NAVY = "#1B2A4A"
@@ -31,7 +69,8 @@ FULL_WIDTH_IN = 6.7
 HALF_WIDTH_IN = 3.25
 
 RC = {
-    "font.family": "DejaVu Sans",  # ships with matplotlib: same glyphs on every machine
+    # DejaVu ships with matplotlib; Chinese glyphs fall back to the bundled Noto Sans CJK SC.
+    "font.family": FONT_FAMILY,
     "font.size": 8,
     "axes.titlesize": 9,
     "axes.labelsize": 8,

@@ -61,7 +61,7 @@ def report_type(cls: type[ReportType]) -> type[ReportType]:
 
 def load_report_types() -> Mapping[str, type[ReportType]]:
     """Import every report-type module so each registers itself."""
-    from reportgen.reports import sector_note  # noqa: F401
+    from reportgen.reports import initiation, sector_note  # noqa: F401
 
     return REPORT_TYPES
 

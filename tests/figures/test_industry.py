@@ -1,0 +1,236 @@
+"""The industry-initiation exhibit builders and the CJK font fallback, against the real data/."""
+
+from __future__ import annotations
+
+import re
+import warnings
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+from reportgen import formatting as fmt
+from reportgen.checks import find_mismatches
+from reportgen.data.dataset import Dataset, load_dataset
+from reportgen.figures import industry
+from reportgen.figures.registry import EXHIBITS, TableExhibit, load_builders
+from reportgen.figures.save import svg_bytes
+from reportgen.figures.style import CJK_FAMILY, RC, house_style, new_figure
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+SVG = "{http://www.w3.org/2000/svg}"
+GRIDS = ("market_cap", "to_parent", "per_parent_share")
+UNITS = ("kunlunxin", "t_head")
+
+CASES: list[tuple[str, dict[str, Any]]] = [
+    ("perf-per-watt", {}),
+    ("perf-per-dollar", {}),
+    ("chip-cost-table", {}),
+    ("accelerator-comparison", {}),
+    ("gpgpu-vs-asic", {}),
+    *(("sensitivity-grid", {"unit": u, "grid": g}) for u in UNITS for g in GRIDS),
+]
+
+load_builders()
+INDUSTRY_IDS = sorted(k for k, s in EXHIBITS.items() if s.build.__module__ == industry.__name__)
+CHART_IDS = [k for k in INDUSTRY_IDS if EXHIBITS[k].kind == "chart"]
+
+
+def _case_id(case: tuple[str, dict[str, Any]]) -> str:
+    return "-".join([case[0], *map(str, case[1].values())])
+
+
+@pytest.fixture(scope="module")
+def ds() -> Dataset:
+    return load_dataset(DATA)
+
+
+def build(ds: Dataset, exhibit_id: str, params: Mapping[str, Any] | None = None) -> Any:
+    return EXHIBITS[exhibit_id].build(ds, params or {})
+
+
+def rows_of(table: TableExhibit) -> list[Any]:
+    return [r for g in table.groups for r in g.rows]
+
+
+def test_every_industry_exhibit_is_registered() -> None:
+    assert sorted({k for k, _ in CASES}) == INDUSTRY_IDS
+    for k in INDUSTRY_IDS:
+        spec = EXHIBITS[k]
+        assert spec.title and spec.source and "Meridian Research" in spec.source
+        assert spec.tables and spec.build.__doc__
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_builder_returns_its_kind(ds: Dataset, case: tuple[str, dict[str, Any]]) -> None:
+    out = build(ds, *case)
+    assert isinstance(out, TableExhibit if EXHIBITS[case[0]].kind == "table" else Figure)
+    if isinstance(out, TableExhibit):
+        assert all(len(r.cells) == len(out.columns) for r in rows_of(out))
+        if out.header_groups:
+            assert sum(span for _, span in out.header_groups) == len(out.columns)
+
+
+@pytest.mark.parametrize("exhibit_id", CHART_IDS)
+def test_chart_is_deterministic_svg_without_text(ds: Dataset, exhibit_id: str) -> None:
+    data = svg_bytes(build(ds, exhibit_id))
+    root = ET.fromstring(data)
+    assert root.tag == f"{SVG}svg"
+    assert f"{SVG}text" not in {el.tag for el in root.iter()}
+    assert b"<text" not in data
+    assert svg_bytes(build(ds, exhibit_id)) == data
+
+
+# --- Exhibits 19 and 20 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("exhibit_id", "column"),
+    [("perf-per-watt", "perf_per_watt"), ("perf-per-dollar", "perf_per_cost")],
+)
+def test_efficiency_bars_are_computed_and_sorted(ds: Dataset, exhibit_id: str, column: str) -> None:
+    chips = ds.table("chips")
+    fig = build(ds, exhibit_id)
+    ax = fig.axes[0]
+    bars = sorted(ax.patches, key=lambda p: -p.get_y())  # top to bottom
+    widths = [p.get_width() for p in bars]
+    assert len(widths) == len(chips)
+    assert widths == pytest.approx(sorted(chips[column], reverse=True))
+    colours = {p.get_facecolor() for p in bars}
+    assert len(colours) == 2  # Nvidia against domestic
+    label = ax.get_xlabel()
+    assert "FP8" in label and "FP16" in label
+    fp16 = int(chips["fp8_tflops"].isna().sum())
+    assert sum("(FP16)" in t.get_text() for t in ax.texts) == fp16
+
+
+# --- Exhibit 21 ------------------------------------------------------------------------------
+
+
+def test_chip_cost_table(ds: Dataset) -> None:
+    chips = ds.table("chips").sort_values("_line")
+    out = build(ds, "chip-cost-table")
+    rows = rows_of(out)
+    assert len(rows) == len(chips)
+    assert [g.label for g in out.groups] == list(dict.fromkeys(chips["brand"]))
+    assert [r.cells[0] for r in rows] == list(chips["product"])
+    labels = [c.label for c in out.columns]
+    die = labels.index("Die")
+    assert [r.cells[die] for r in rows] == [fmt.number(v, 0) for v in chips["die_cost_usd"]]
+    path = ds.files["chips"]
+    lines = {m.line for m in find_mismatches(ds) if m.path == path}
+    expected = set(chips.loc[chips["_line"].isin(lines), "product"])
+    assert expected  # the source's known BI-V100*/BI-V200* mismatches
+    assert {r.cells[0] for r in rows if "differs" in r.marks} == expected
+    note = next(n for n in out.notes if n.startswith("Published value differs"))
+    assert all(product in note for product in expected)
+
+
+# --- Exhibits 11 and 22 ----------------------------------------------------------------------
+
+
+def test_accelerator_comparison(ds: Dataset) -> None:
+    frame = ds.table("accelerator_comparison")
+    out = build(ds, "accelerator-comparison")
+    assert [c.label for c in out.columns[1:]] == list(frame["company"])
+    rows = rows_of(out)
+    assert len(rows) == len(industry.COMPARISON_ROWS)
+    revenue = next(r for r in rows if r.cells[0].startswith("2025 revenue"))
+    assert revenue.cells[1:] == tuple(fmt.number(v, 0) for v in frame["revenue_2025_rmb_mn"])
+    assert not revenue.marks  # Iluvatar and MetaX agree with their own tables
+    assert set(rows[4].cells[1:]) <= {"Yes", "No"}
+
+
+def test_gpgpu_vs_asic_flags_the_type_mismatch(ds: Dataset) -> None:
+    out = build(ds, "gpgpu-vs-asic")
+    assert [c.label for c in out.columns[1:]] == ["Nvidia H200", "Huawei Ascend 950PR"]
+    assert len(rows_of(out)) == len(industry.ASIC_ROWS)
+    assert any("950PR" in n and "GPGPU" in n for n in out.notes)
+
+
+def test_new_market_tables_load(ds: Dataset) -> None:
+    assert len(ds.table("accelerator_comparison")) == 3
+    assert len(ds.table("gpgpu_vs_asic")) == 2
+
+
+# --- sensitivity grids -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def grids() -> dict[str, Any]:
+    return yaml.safe_load((DATA / "market" / "sensitivity_grids.yaml").read_text())
+
+
+@pytest.mark.parametrize("unit", UNITS)
+@pytest.mark.parametrize("grid", GRIDS)
+def test_sensitivity_grid_as_published(
+    ds: Dataset, grids: dict[str, Any], unit: str, grid: str
+) -> None:
+    spec = grids[unit]
+    key, _, dp, _, _ = industry.GRIDS[grid]
+    out = build(ds, "sensitivity-grid", {"unit": unit, "grid": grid})
+    rows = rows_of(out)
+    assert len(rows) == len(spec["ps_x"])
+    assert len(out.columns) == 1 + len(spec["revenue_rmb_mn"])
+    assert [r.cells[0] for r in rows] == [fmt.multiple(m, 0) for m in spec["ps_x"]]
+    i = spec["ps_x"].index(spec["base_case"]["ps_x"])
+    j = spec["revenue_rmb_mn"].index(spec["base_case"]["revenue_rmb_mn"])
+    marked = [
+        (a, b) for a, r in enumerate(rows) for b, c in enumerate(r.cells) if industry.BASE_MARK in c
+    ]
+    assert marked == [(i, j + 1)]
+    assert "base-case" in rows[i].marks
+    for r, printed in zip(rows, spec[key], strict=True):
+        cells = [c.replace(industry.BASE_MARK, "").strip() for c in r.cells[1:]]
+        assert cells == [fmt.number(v, dp) for v in printed]
+    assert any("as published" in n and "does not state" in n for n in out.notes)
+
+
+def test_kunlunxin_grid_notes_the_implied_factor(ds: Dataset) -> None:
+    out = build(ds, "sensitivity-grid", {"unit": "kunlunxin", "grid": "to_parent"})
+    assert any("0.4162" in n and "0.4200" in n for n in out.notes)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"unit": "cambricon", "grid": "market_cap"}, {"unit": "t_head", "grid": "ev"}, {"grid": "x"}],
+)
+def test_sensitivity_grid_bad_params(ds: Dataset, params: dict[str, Any]) -> None:
+    with pytest.raises(KeyError):
+        build(ds, "sensitivity-grid", params)
+
+
+# --- CJK glyphs ----------------------------------------------------------------------------
+
+
+def _labelled_bar(label: str) -> bytes:
+    with house_style():
+        fig, ax = new_figure(3.0, 1.5)
+        ax.barh([0], [1.0])
+        ax.set_yticks([0], [label])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the unknown glyphs warn, by design
+        return svg_bytes(fig)
+
+
+def test_cjk_font_is_registered() -> None:
+    assert CJK_FAMILY == "Noto Sans CJK SC"
+    assert CJK_FAMILY in {f.name for f in font_manager.fontManager.ttflist}
+    assert RC["font.family"] == ["DejaVu Sans", CJK_FAMILY]
+    assert RC["svg.fonttype"] == "path"
+
+
+def test_chinese_label_renders_glyph_outlines() -> None:
+    chinese = _labelled_bar("真武 810E")
+    unknown = _labelled_bar("\ue000\ue001 810E")  # private-use characters no font has
+    assert chinese != unknown
+    assert b"<text" not in chinese
+    ids = set(re.findall(rb'id="([A-Za-z-]+)-[0-9a-f]+"', chinese))
+    assert any(i.startswith(b"NotoSansCJK") for i in ids)
+    assert not any(i.startswith(b"NotoSansCJK") for i in re.findall(rb'id="([A-Za-z-]+)-', unknown))
+    assert _labelled_bar("真武 810E") == chinese
