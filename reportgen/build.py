@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,11 @@ from reportgen.figures.registry import EXHIBITS, TableExhibit, load_builders
 from reportgen.figures.save import svg_bytes
 from reportgen.outputs import clean_stray_temporaries, write_atomic
 from reportgen.project import Project
+from reportgen.render.bounded import run_bounded
 from reportgen.render.pdf import html_to_pdf
 from reportgen.render.prose import render_prose
 from reportgen.render.templates import template_env
+from reportgen.render.verify import glyph_problems, verify_pdf
 from reportgen.reports.base import RenderedExhibit, ReportType, load_report_types
 from reportgen.reports.definition import ReportDefinition, discover, load_definition
 
@@ -170,9 +173,29 @@ def render_report_html(
             ]
         ) from exc
     except jinja2.TemplateError as exc:
-        raise TemplateError(
-            [Problem(f"templates/{rtype.template}", None, None, f"{type(exc).__name__}: {exc}")]
-        ) from exc
+        where, line = _template_frame(exc, project) or (f"templates/{rtype.template}", None)
+        raise TemplateError([Problem(where, line, None, f"{type(exc).__name__}: {exc}")]) from exc
+
+
+def _template_frame(exc: BaseException, project: Project) -> tuple[str, int] | None:
+    """The template file and line where a rendering error happened (innermost .j2 frame)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".j2") and frame.lineno:
+            return project.shown(Path(frame.filename)), frame.lineno
+    return None
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: strictness, PDF variant, and the renderer's time and memory bounds."""
+
+    strict: bool = False
+    pdf_variant: str | None = None
+    render_seconds: float = 300.0
+    render_memory_mb: int = 3072
+
+
+DEFAULT_OPTIONS = BuildOptions()
 
 
 def build_report(
@@ -181,37 +204,59 @@ def build_report(
     definition: ReportDefinition,
     house: dict[str, Any],
     progress: Progress = lambda _m: None,
+    options: BuildOptions = DEFAULT_OPTIONS,
 ) -> BuildResult:
-    """Build one report: all its exhibits, then HTML, then PDF; outputs replaced atomically."""
+    """Build one report: exhibits, HTML, then a checked PDF; outputs replaced atomically."""
     start = time.perf_counter()
+    rtype = load_report_types()[definition.type]()
+    warnings = rtype.warnings(ds, definition)
+    for problem in warnings:
+        progress(f"warning: {problem}")
+    if warnings and options.strict:
+        raise BuildError(warnings)
     exhibits = []
-    figure_dir = project.figures / definition.slug
-    written: list[Path] = []
+    svgs: list[tuple[Path, bytes]] = []
     for ref in definition.exhibits:
         progress(f"{definition.slug}: exhibit {ref.number} ({ref.name})")
         exhibit = build_exhibit(ds, definition, ref)
         exhibits.append(exhibit)
         if exhibit.svg is not None:
-            path = figure_dir / f"{ref.name}.svg"
-            write_atomic(path, exhibit.svg)
-            written.append(path)
+            svgs.append((project.figures / definition.slug / f"{ref.name}.svg", exhibit.svg))
     progress(f"{definition.slug}: HTML")
     html = render_report_html(project, ds, definition, exhibits, house)
+    shown = f"build/{definition.slug}.pdf"
+    missing = glyph_problems(html, project.fonts, f"build/{definition.slug}.html")
+    if missing:
+        raise BuildError(missing)
     progress(f"{definition.slug}: PDF")
-    pdf = html_to_pdf(
+    pdf = run_bounded(
+        html_to_pdf,
         html,
         base_dir=project.build,
         allowed_roots=[project.fonts, project.templates / "css", project.figures],
-        shown=f"build/{definition.slug}.pdf",
+        shown=shown,
         date=definition.date,
-        variant=definition.options.get("pdf_variant"),
+        variant=options.pdf_variant or definition.options.get("pdf_variant"),
+        label=shown,
+        seconds=float(definition.options.get("render_seconds", options.render_seconds)),
+        memory_mb=int(definition.options.get("render_memory_mb", options.render_memory_mb)),
     )
+    problems = verify_pdf(pdf, shown, rtype.key_figures(ds, definition))
+    if problems:
+        raise BuildError(problems)
+    # Only a checked PDF replaces the previous outputs; each write is atomic.
+    for path, data in svgs:
+        write_atomic(path, data)
     html_path = project.build / f"{definition.slug}.html"
     pdf_path = project.build / f"{definition.slug}.pdf"
     write_atomic(html_path, html.encode("utf-8"))
     write_atomic(pdf_path, pdf)
     return BuildResult(
-        definition.slug, html_path, pdf_path, tuple(written), time.perf_counter() - start
+        definition.slug,
+        html_path,
+        pdf_path,
+        tuple(p for p, _ in svgs),
+        time.perf_counter() - start,
     )
 
 
@@ -223,13 +268,16 @@ def build_all(
     only: Sequence[str] | None = None,
     progress: Progress = lambda _m: None,
     wait_seconds: float = 600.0,
+    options: BuildOptions = DEFAULT_OPTIONS,
 ) -> list[BuildResult]:
     """One build at a time per project: wait for another to finish, then build."""
     lock = FileLock(str(project.root / LOCK_FILE))
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        progress(f"another build of this project is running; waiting up to {wait_seconds:.0f}s")
+        progress(
+            f"note: another build of this project is running; waiting up to {wait_seconds:.0f}s"
+        )
         try:
             lock.acquire(timeout=wait_seconds)
         except Timeout as exc:
@@ -244,13 +292,13 @@ def build_all(
                 ]
             ) from exc
     try:
-        return _build_all_locked(project, only, progress)
+        return _build_all_locked(project, only, progress, options)
     finally:
         lock.release()
 
 
 def _build_all_locked(
-    project: Project, only: Sequence[str] | None, progress: Progress
+    project: Project, only: Sequence[str] | None, progress: Progress, options: BuildOptions
 ) -> list[BuildResult]:
     """Validate everything first (data, house, definitions), then build each report."""
     for folder in (project.build, project.figures):
@@ -284,4 +332,4 @@ def _build_all_locked(
                 )
             ]
         )
-    return [build_report(project, ds, d, house, progress) for d in definitions]
+    return [build_report(project, ds, d, house, progress, options) for d in definitions]

@@ -73,19 +73,35 @@ def main(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
 @main.command()
 @click.argument("reports", nargs=-1)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors and the summary.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat warnings (e.g. a model value far from the published target) as errors.",
+)
+@click.option(
+    "--pdf-variant",
+    type=click.Choice(["pdf/a-3b", "pdf/a-2b", "pdf/ua-1"]),
+    default=None,
+    help="Write an archival / accessible PDF variant.",
+)
 @click.pass_obj
 @_fail_cleanly
-def build(project: Project, reports: tuple[str, ...], quiet: bool) -> None:
+def build(
+    project: Project, reports: tuple[str, ...], quiet: bool, strict: bool, pdf_variant: str | None
+) -> None:
     """Build every report (or the named ones) into build/<slug>.pdf and .html."""
-    from reportgen.build import build_all
+    from reportgen.build import BuildOptions, build_all
 
     start = time.perf_counter()
 
     def progress(message: str) -> None:
-        if not quiet:
+        if message.startswith(("warning:", "note:")):
+            click.echo(message, err=True)
+        elif not quiet:
             click.echo(f"  {message}")
 
-    results = build_all(project, reports or None, progress)
+    options = BuildOptions(strict=strict, pdf_variant=pdf_variant)
+    results = build_all(project, reports or None, progress, options=options)
     for r in results:
         click.echo(f"built {project.shown(r.pdf)} and {project.shown(r.html)} ({r.seconds:.1f}s)")
     click.echo(f"{len(results)} report(s) built in {time.perf_counter() - start:.1f}s")

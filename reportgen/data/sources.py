@@ -31,6 +31,9 @@ class RawTable:
     header_line: int
     rows: tuple[RawRow, ...]
     comments: tuple[str, ...] = field(default=())
+    #: Records whose cell count differs from the header's; reported after header problems,
+    #: since a wrong header makes every row look wrong.
+    shape_problems: tuple[Problem, ...] = field(default=())
 
 
 def read_csv(path: Path, shown: str) -> RawTable:
@@ -55,6 +58,7 @@ def read_csv(path: Path, shown: str) -> RawTable:
         raise DataError([Problem(shown, None, None, "no header row: the file is empty")])
     reader = csv.reader(io.StringIO("".join(lines[start:])), strict=True)
     problems: list[Problem] = []
+    shape: list[Problem] = []
     header: list[str] | None = None
     rows: list[RawRow] = []
     header_line = start + 1
@@ -71,7 +75,7 @@ def read_csv(path: Path, shown: str) -> RawTable:
             if not record or all(not c.strip() for c in record):
                 continue
             if len(record) != len(header):
-                problems.append(
+                shape.append(
                     Problem(
                         shown,
                         line,
@@ -86,7 +90,7 @@ def read_csv(path: Path, shown: str) -> RawTable:
     if problems:
         raise DataError(problems)
     assert header is not None
-    return RawTable(shown, tuple(header), header_line, tuple(rows), tuple(comments))
+    return RawTable(shown, tuple(header), header_line, tuple(rows), tuple(comments), tuple(shape))
 
 
 class LocDict(dict[str, Any]):
