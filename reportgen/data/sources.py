@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from reportgen.deps import record as record_read
 from reportgen.errors import DataError, Problem
 
 
@@ -42,6 +43,7 @@ def read_csv(path: Path, shown: str) -> RawTable:
     Every cell stays a string: typing is the schema's job, never pandas' guesswork
     (so a ticker 'NA' stays 'NA' and '(1.20)' is parsed by a declared rule).
     """
+    record_read([path])
     try:
         # utf-8-sig: Excel's "CSV UTF-8" starts the file with a byte-order mark.
         text = path.read_text(encoding="utf-8-sig")
@@ -191,6 +193,7 @@ def load_yaml_text(text: str, shown: str) -> Any:
 
 def read_yaml(path: Path, shown: str) -> Any:
     """Read a YAML file with StrictLoader."""
+    record_read([path])
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
