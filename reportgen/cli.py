@@ -135,6 +135,30 @@ def _print_plan(plan: object) -> None:
 
 
 @main.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.option("--open/--no-open", "open_browser", default=True, help="Open the browser.")
+@click.pass_obj
+@_fail_cleanly
+def serve(project: Project, port: int, open_browser: bool) -> None:
+    """Preview: build, serve build/ on 127.0.0.1, rebuild and reload on every change."""
+    import webbrowser
+
+    from reportgen.serve import serve as run_server
+
+    def ready(url: str) -> None:
+        click.echo(f"serving {project.shown(project.build)} on {url} (Ctrl-C to stop)", err=True)
+        if open_browser:
+            webbrowser.open(url)
+
+    run_server(project, port, lambda m: click.echo(m, err=True), ready)
+
+
+@main.command()
 @click.argument("reports", nargs=-1)
 @click.pass_obj
 @_fail_cleanly
