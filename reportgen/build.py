@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from filelock import FileLock, Timeout
 from matplotlib.figure import Figure
 
-from reportgen.data.dataset import Dataset, load_dataset
+from reportgen.data.dataset import Dataset
 from reportgen.data.sources import read_yaml
+from reportgen.deps import record, recording
 from reportgen.errors import BuildError, DataError, Problem, ProblemList, SpecError, TemplateError
 from reportgen.figures.registry import EXHIBITS, TableExhibit, load_builders
 from reportgen.figures.save import svg_bytes
-from reportgen.outputs import clean_stray_temporaries, write_atomic
+from reportgen.options import DEFAULT_OPTIONS, BuildOptions
+from reportgen.outputs import write_atomic
+from reportgen.plan import (
+    DIR_PREFIX,
+    ExhibitRecord,
+    ReportRecord,
+    builder_module_key,
+    code_hashes,
+    exhibit_reasons,
+    fingerprint,
+    params_key,
+)
 from reportgen.project import Project
+from reportgen.render.bounded import run_bounded
 from reportgen.render.pdf import html_to_pdf
 from reportgen.render.prose import render_prose
 from reportgen.render.templates import template_env
+from reportgen.render.verify import glyph_problems, verify_pdf
 from reportgen.reports.base import RenderedExhibit, ReportType, load_report_types
 from reportgen.reports.definition import ReportDefinition, discover, load_definition
 
@@ -170,9 +185,64 @@ def render_report_html(
             ]
         ) from exc
     except jinja2.TemplateError as exc:
-        raise TemplateError(
-            [Problem(f"templates/{rtype.template}", None, None, f"{type(exc).__name__}: {exc}")]
-        ) from exc
+        where, line = _template_frame(exc, project) or (f"templates/{rtype.template}", None)
+        raise TemplateError([Problem(where, line, None, f"{type(exc).__name__}: {exc}")]) from exc
+
+
+def _template_frame(exc: BaseException, project: Project) -> tuple[str, int] | None:
+    """The template file and line where a rendering error happened (innermost .j2 frame)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".j2") and frame.lineno:
+            return project.shown(Path(frame.filename)), frame.lineno
+    return None
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    """A built report, plus what it read and wrote (the manifest record of this build)."""
+
+    result: BuildResult
+    record: ReportRecord
+    drawn: int
+    reused: int
+
+
+def _exhibit_svg(
+    project: Project,
+    ds: Dataset,
+    definition: ReportDefinition,
+    ref: Any,
+    previous: ReportRecord | None,
+    builder_code: dict[str, str],
+) -> tuple[RenderedExhibit, ExhibitRecord, bool]:
+    """Draw an exhibit, or reuse its SVG when nothing it read, ran or was asked has changed."""
+    spec = EXHIBITS[ref.id]
+    code = builder_code.get(builder_module_key(spec.build.__module__), "")
+    params = params_key(ref.id, dict(ref.params))
+    output = f"figures/{definition.slug}/{ref.name}.svg"
+    old = previous.exhibits.get(ref.name) if previous else None
+    if spec.kind == "chart" and old is not None and not exhibit_reasons(project, old, code, params):
+        svg = (project.root / output).read_bytes()
+        record(project.root / k for k in old.inputs if not k.startswith(DIR_PREFIX))
+        exhibit = RenderedExhibit(
+            id=ref.name,
+            number=ref.number,
+            kind=spec.kind,
+            title=ref.title or spec.title,
+            source=ref.source or spec.source,
+            svg=svg,
+        )
+        return exhibit, old, False
+    with recording() as reads:
+        exhibit = build_exhibit(ds, definition, ref)
+    rec = ExhibitRecord(
+        inputs=fingerprint(project, reads),
+        code=code,
+        params=params,
+        output=output if exhibit.svg is not None else None,
+        output_hash=hashlib.sha256(exhibit.svg).hexdigest() if exhibit.svg is not None else "",
+    )
+    return exhibit, rec, True
 
 
 def build_report(
@@ -181,41 +251,92 @@ def build_report(
     definition: ReportDefinition,
     house: dict[str, Any],
     progress: Progress = lambda _m: None,
-) -> BuildResult:
-    """Build one report: all its exhibits, then HTML, then PDF; outputs replaced atomically."""
+    options: BuildOptions = DEFAULT_OPTIONS,
+    previous: ReportRecord | None = None,
+) -> ReportOutcome:
+    """Build one report: exhibits, HTML, then a checked PDF; outputs replaced atomically.
+
+    Exhibits whose inputs, parameters and builder code are unchanged since ``previous``
+    are not redrawn: their SVG on disk is reused.
+    """
     start = time.perf_counter()
-    exhibits = []
-    figure_dir = project.figures / definition.slug
-    written: list[Path] = []
-    for ref in definition.exhibits:
-        progress(f"{definition.slug}: exhibit {ref.number} ({ref.name})")
-        exhibit = build_exhibit(ds, definition, ref)
-        exhibits.append(exhibit)
-        if exhibit.svg is not None:
-            path = figure_dir / f"{ref.name}.svg"
-            write_atomic(path, exhibit.svg)
-            written.append(path)
-    progress(f"{definition.slug}: HTML")
-    html = render_report_html(project, ds, definition, exhibits, house)
+    report_code, builder_code = code_hashes()
+    rtype = load_report_types()[definition.type]()
+    with recording() as reads:
+        warnings = rtype.warnings(ds, definition)
+        for problem in warnings:
+            progress(f"warning: {problem}")
+        if warnings and options.strict:
+            raise BuildError(warnings)
+        exhibits = []
+        records: dict[str, ExhibitRecord] = {}
+        svgs: list[tuple[Path, bytes]] = []
+        drawn = 0
+        for ref in definition.exhibits:
+            progress(f"{definition.slug}: exhibit {ref.number} ({ref.name})")
+            exhibit, rec, fresh = _exhibit_svg(project, ds, definition, ref, previous, builder_code)
+            drawn += fresh
+            exhibits.append(exhibit)
+            records[ref.name] = rec
+            if exhibit.svg is not None:
+                svgs.append((project.figures / definition.slug / f"{ref.name}.svg", exhibit.svg))
+        progress(f"{definition.slug}: HTML")
+        html = render_report_html(project, ds, definition, exhibits, house)
+        record(
+            [
+                definition.folder,
+                *definition.folder.iterdir(),
+                project.house,
+                *project.fonts.iterdir(),
+                *(project.templates / "css").iterdir(),
+            ]
+        )
+    shown = f"build/{definition.slug}.pdf"
+    missing = glyph_problems(html, project.fonts, f"build/{definition.slug}.html")
+    if missing:
+        raise BuildError(missing)
     progress(f"{definition.slug}: PDF")
-    pdf = html_to_pdf(
+    pdf = run_bounded(
+        html_to_pdf,
         html,
         base_dir=project.build,
         allowed_roots=[project.fonts, project.templates / "css", project.figures],
-        shown=f"build/{definition.slug}.pdf",
+        shown=shown,
         date=definition.date,
-        variant=definition.options.get("pdf_variant"),
+        variant=options.pdf_variant or definition.options.get("pdf_variant"),
+        label=shown,
+        seconds=float(definition.options.get("render_seconds", options.render_seconds)),
+        memory_mb=int(definition.options.get("render_memory_mb", options.render_memory_mb)),
     )
+    problems = verify_pdf(pdf, shown, rtype.key_figures(ds, definition))
+    if problems:
+        raise BuildError(problems)
+    # Only a checked PDF replaces the previous outputs; each write is atomic.
+    for path, data in svgs:
+        if not path.exists() or path.read_bytes() != data:
+            write_atomic(path, data)
     html_path = project.build / f"{definition.slug}.html"
     pdf_path = project.build / f"{definition.slug}.pdf"
     write_atomic(html_path, html.encode("utf-8"))
     write_atomic(pdf_path, pdf)
-    return BuildResult(
-        definition.slug, html_path, pdf_path, tuple(written), time.perf_counter() - start
+    # A removed exhibit leaves no orphan SVG behind.
+    keep = {path.name for path, _ in svgs}
+    figure_dir = project.figures / definition.slug
+    if figure_dir.is_dir():
+        for stale in figure_dir.glob("*.svg"):
+            if stale.name not in keep:
+                stale.unlink()
+    outputs = {
+        f"build/{definition.slug}.html": hashlib.sha256(html.encode("utf-8")).hexdigest(),
+        f"build/{definition.slug}.pdf": hashlib.sha256(pdf).hexdigest(),
+    }
+    result = BuildResult(
+        definition.slug, html_path, pdf_path, tuple(p for p, _ in svgs), time.perf_counter() - start
     )
-
-
-LOCK_FILE = ".reportgen.lock"
+    rec = ReportRecord(
+        inputs=fingerprint(project, reads), code=report_code, outputs=outputs, exhibits=records
+    )
+    return ReportOutcome(result, rec, drawn, len(records) - drawn)
 
 
 def build_all(
@@ -223,65 +344,10 @@ def build_all(
     only: Sequence[str] | None = None,
     progress: Progress = lambda _m: None,
     wait_seconds: float = 600.0,
+    options: BuildOptions = DEFAULT_OPTIONS,
 ) -> list[BuildResult]:
-    """One build at a time per project: wait for another to finish, then build."""
-    lock = FileLock(str(project.root / LOCK_FILE))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        progress(f"another build of this project is running; waiting up to {wait_seconds:.0f}s")
-        try:
-            lock.acquire(timeout=wait_seconds)
-        except Timeout as exc:
-            raise BuildError(
-                [
-                    Problem(
-                        LOCK_FILE,
-                        None,
-                        None,
-                        "another build still holds the project lock; try again when it finishes",
-                    )
-                ]
-            ) from exc
-    try:
-        return _build_all_locked(project, only, progress)
-    finally:
-        lock.release()
+    """Build what is stale (everything with force=True in options), one build at a time."""
+    from reportgen.runner import run_build
 
-
-def _build_all_locked(
-    project: Project, only: Sequence[str] | None, progress: Progress
-) -> list[BuildResult]:
-    """Validate everything first (data, house, definitions), then build each report."""
-    for folder in (project.build, project.figures):
-        clean_stray_temporaries(folder)
-    problems = ProblemList()
-    ds = house = None
-    try:
-        ds = load_dataset(project.data)
-    except DataError as exc:
-        problems.extend(exc.problems)
-    try:
-        house = load_house(project)
-    except DataError as exc:
-        problems.extend(exc.problems)
-    definitions: list[ReportDefinition] = []
-    try:
-        definitions = load_definitions(project, only)
-    except SpecError as exc:
-        problems.extend(exc.problems)
-    if problems:
-        raise DataError(problems.items)
-    assert ds is not None and house is not None
-    if not definitions:
-        raise BuildError(
-            [
-                Problem(
-                    project.shown(project.reports),
-                    None,
-                    None,
-                    "no report definitions (data/reports/<slug>/report.yaml)",
-                )
-            ]
-        )
-    return [build_report(project, ds, d, house, progress) for d in definitions]
+    summary = run_build(project, only, options, progress, wait_seconds=wait_seconds)
+    return summary.results

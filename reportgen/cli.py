@@ -7,7 +7,6 @@ traceback unless --debug); 1 an internal error (a bug: please report it with --d
 from __future__ import annotations
 
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from functools import wraps
@@ -72,23 +71,102 @@ def main(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
 
 @main.command()
 @click.argument("reports", nargs=-1)
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors and the summary.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only warnings, errors and the summary.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every task and why reports rebuild.")
+@click.option("--force", is_flag=True, help="Rebuild everything, stale or not.")
+@click.option("--dry-run", is_flag=True, help="List what is stale and why; build nothing.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Worker processes (default 0: one per core).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat warnings (e.g. a model value far from the published target) as errors.",
+)
+@click.option(
+    "--pdf-variant",
+    type=click.Choice(["pdf/a-3b", "pdf/a-2b", "pdf/ua-1"]),
+    default=None,
+    help="Write an archival / accessible PDF variant.",
+)
 @click.pass_obj
 @_fail_cleanly
-def build(project: Project, reports: tuple[str, ...], quiet: bool) -> None:
-    """Build every report (or the named ones) into build/<slug>.pdf and .html."""
-    from reportgen.build import build_all
+def build(
+    project: Project,
+    reports: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
+    force: bool,
+    dry_run: bool,
+    jobs: int,
+    strict: bool,
+    pdf_variant: str | None,
+) -> None:
+    """Build what is stale (or the named reports) into build/<slug>.pdf and .html."""
+    from reportgen.options import BuildOptions
+    from reportgen.progress import Reporter
+    from reportgen.runner import run_build
 
-    start = time.perf_counter()
+    reporter = Reporter(quiet=quiet, verbose=verbose or dry_run)
+    options = BuildOptions(strict=strict, pdf_variant=pdf_variant, force=force, jobs=jobs)
+    summary = run_build(project, reports or None, options, reporter, dry_run=dry_run)
+    if dry_run:
+        _print_plan(summary.plan)
+        return
+    reporter.summary()
 
-    def progress(message: str) -> None:
-        if not quiet:
-            click.echo(f"  {message}")
 
-    results = build_all(project, reports or None, progress)
-    for r in results:
-        click.echo(f"built {project.shown(r.pdf)} and {project.shown(r.html)} ({r.seconds:.1f}s)")
-    click.echo(f"{len(results)} report(s) built in {time.perf_counter() - start:.1f}s")
+def _print_plan(plan: object) -> None:
+    stale = plan.stale
+    for slug, reasons in stale.items():
+        click.echo(f"stale    {slug}: " + "; ".join(reasons))
+    for slug in plan.fresh:
+        click.echo(f"fresh    {slug}")
+    for slug in plan.orphans:
+        click.echo(f"orphan   {slug}: its outputs will be removed")
+    if plan.validate:
+        click.echo("data     changed since the last validation: it will be validated")
+    if plan.nothing_to_do:  # type: ignore[attr-defined]
+        click.echo("everything is up to date")
+
+
+@main.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.option("--open/--no-open", "open_browser", default=True, help="Open the browser.")
+@click.pass_obj
+@_fail_cleanly
+def serve(project: Project, port: int, open_browser: bool) -> None:
+    """Preview: build, serve build/ on 127.0.0.1, rebuild and reload on every change."""
+    import webbrowser
+
+    from reportgen.serve import serve as run_server
+
+    def ready(url: str) -> None:
+        click.echo(f"serving {project.shown(project.build)} on {url} (Ctrl-C to stop)", err=True)
+        if open_browser:
+            webbrowser.open(url)
+
+    run_server(project, port, lambda m: click.echo(m, err=True), ready)
+
+
+@main.command()
+@click.argument("reports", nargs=-1)
+@click.pass_obj
+@_fail_cleanly
+def status(project: Project, reports: tuple[str, ...]) -> None:
+    """List what is stale and why (same as build --dry-run)."""
+    from reportgen.plan import make_plan
+
+    _print_plan(make_plan(project, list(reports) or None))
 
 
 @main.command()

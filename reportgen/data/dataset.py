@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -16,6 +16,7 @@ from reportgen.data.companies import Company, load_companies
 from reportgen.data.schemas import DAY0_MATRIX, SCHEMAS, Column, TableSchema
 from reportgen.data.sources import LocDict, LocList, line_of, read_csv, read_yaml
 from reportgen.data.validate import LINE, validate_table
+from reportgen.deps import record
 from reportgen.errors import DataError, Problem, ProblemList
 
 DAY0_CATALOGUE = "market/day0.yaml"
@@ -38,20 +39,55 @@ class Day0Catalogue:
         raise KeyError(model)
 
 
+class _RecordingCompanies(Mapping[str, Company]):
+    """The companies mapping; looking one up records its folder's files as read."""
+
+    def __init__(self, companies: Mapping[str, Company], folders: Mapping[str, Path]):
+        self._companies = companies
+        self._folders = folders
+
+    def _note(self, slug: str) -> None:
+        folder = self._folders.get(slug)
+        if folder is not None:
+            record(p for p in folder.iterdir() if p.is_file())
+
+    def __getitem__(self, slug: str) -> Company:
+        company = self._companies[slug]
+        self._note(slug)
+        return company
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._companies)
+
+    def __len__(self) -> int:
+        return len(self._companies)
+
+
 @dataclass(frozen=True)
 class Dataset:
-    """Validated tables with their derived columns; tables are handed out as copies."""
+    """Validated tables with their derived columns; tables are handed out as copies.
+
+    Reading a table (or a company) records the files it was derived from, so the build
+    knows exactly which inputs each exhibit and report depends on.
+    """
 
     root: Path
     _tables: Mapping[str, pd.DataFrame]
     files: Mapping[str, str]
-    day0_catalogue: Day0Catalogue
+    _day0_catalogue: Day0Catalogue
     companies: Mapping[str, Company] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)
+    sources: Mapping[str, tuple[Path, ...]] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         """A copy of a table, so no caller can change what another sees."""
+        record(self.sources.get(name, ()))
         return self._tables[name].copy()
+
+    @property
+    def day0_catalogue(self) -> Day0Catalogue:
+        record(self.sources.get("day0", ()))
+        return self._day0_catalogue
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -205,10 +241,20 @@ def load_dataset(root: Path) -> Dataset:
     assert catalogue is not None
     for frame in derived.values():
         frame.flags.allows_duplicate_labels = False
+    sources = {name: (root / SCHEMAS[name].path,) for name in derived if name in SCHEMAS}
+    day0_files = (root / DAY0_MATRIX.path, root / DAY0_CATALOGUE)
+    sources.update({"day0": day0_files, "day0_matrix": day0_files})
+    # Derived columns read other tables: promotions are checked against list prices.
+    sources["llm_promotions"] = (
+        root / SCHEMAS["llm_promotions"].path,
+        root / SCHEMAS["llm_pricing"].path,
+    )
+    folders = {slug: root / "companies" / slug for slug in companies}
     return Dataset(
         root=root,
         _tables=MappingProxyType(derived),
         files=MappingProxyType(files),
-        day0_catalogue=catalogue,
-        companies=MappingProxyType(companies),
+        _day0_catalogue=catalogue,
+        companies=_RecordingCompanies(MappingProxyType(companies), folders),
+        sources=MappingProxyType(sources),
     )

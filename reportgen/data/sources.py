@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from reportgen.deps import record as record_read
 from reportgen.errors import DataError, Problem
 
 
@@ -31,6 +32,9 @@ class RawTable:
     header_line: int
     rows: tuple[RawRow, ...]
     comments: tuple[str, ...] = field(default=())
+    #: Records whose cell count differs from the header's; reported after header problems,
+    #: since a wrong header makes every row look wrong.
+    shape_problems: tuple[Problem, ...] = field(default=())
 
 
 def read_csv(path: Path, shown: str) -> RawTable:
@@ -39,6 +43,7 @@ def read_csv(path: Path, shown: str) -> RawTable:
     Every cell stays a string: typing is the schema's job, never pandas' guesswork
     (so a ticker 'NA' stays 'NA' and '(1.20)' is parsed by a declared rule).
     """
+    record_read([path])
     try:
         # utf-8-sig: Excel's "CSV UTF-8" starts the file with a byte-order mark.
         text = path.read_text(encoding="utf-8-sig")
@@ -55,6 +60,7 @@ def read_csv(path: Path, shown: str) -> RawTable:
         raise DataError([Problem(shown, None, None, "no header row: the file is empty")])
     reader = csv.reader(io.StringIO("".join(lines[start:])), strict=True)
     problems: list[Problem] = []
+    shape: list[Problem] = []
     header: list[str] | None = None
     rows: list[RawRow] = []
     header_line = start + 1
@@ -71,7 +77,7 @@ def read_csv(path: Path, shown: str) -> RawTable:
             if not record or all(not c.strip() for c in record):
                 continue
             if len(record) != len(header):
-                problems.append(
+                shape.append(
                     Problem(
                         shown,
                         line,
@@ -86,7 +92,7 @@ def read_csv(path: Path, shown: str) -> RawTable:
     if problems:
         raise DataError(problems)
     assert header is not None
-    return RawTable(shown, tuple(header), header_line, tuple(rows), tuple(comments))
+    return RawTable(shown, tuple(header), header_line, tuple(rows), tuple(comments), tuple(shape))
 
 
 class LocDict(dict[str, Any]):
@@ -187,6 +193,7 @@ def load_yaml_text(text: str, shown: str) -> Any:
 
 def read_yaml(path: Path, shown: str) -> Any:
     """Read a YAML file with StrictLoader."""
+    record_read([path])
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

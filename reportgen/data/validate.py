@@ -88,6 +88,7 @@ def validate_table(
                 )
     if problems:
         return pd.DataFrame(), problems
+    problems.extend(raw.shape_problems)
 
     columns = {c.name: c for c in schema.columns}
     records: list[dict[str, Any]] = []

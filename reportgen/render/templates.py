@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -11,6 +12,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from reportgen import formatting
+from reportgen.deps import record
 
 
 def long_date(value: dt.date | str) -> str:
@@ -48,11 +50,23 @@ def _configure(env: jinja2.Environment) -> jinja2.Environment:
     return env
 
 
+class RecordingLoader(jinja2.FileSystemLoader):
+    """Loads templates from a folder and records each file used (for the build plan)."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if filename:
+            record([Path(filename)])
+        return source, filename, uptodate
+
+
 def template_env(templates_dir: Path) -> jinja2.Environment:
     """Environment for report templates: every template autoescaped, whatever its name."""
     return _configure(
         jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(templates_dir)),
+            loader=RecordingLoader(str(templates_dir)),
             autoescape=_always,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

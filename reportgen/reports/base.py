@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from reportgen.data.dataset import Dataset
+from reportgen.errors import Problem
 from reportgen.models import pricing
 from reportgen.reports.definition import ReportDefinition
 
@@ -46,6 +47,14 @@ class ReportType:
     def page_context(self, ds: Dataset, definition: ReportDefinition) -> dict[str, Any]:
         """Extra values the type's template needs beyond prose and exhibits."""
         return {}
+
+    def key_figures(self, ds: Dataset, definition: ReportDefinition) -> list[str]:
+        """Text the finished PDF must contain (checked by extracting it back): the rating."""
+        return [definition.rating] if definition.rating else []
+
+    def warnings(self, ds: Dataset, definition: ReportDefinition) -> list[Problem]:
+        """Things worth a look that do not stop a build (errors under --strict)."""
+        return []
 
 
 REPORT_TYPES: dict[str, type[ReportType]] = {}

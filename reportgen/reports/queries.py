@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
-from reportgen.data.dataset import Dataset
+from reportgen.data.dataset import Dataset, Day0Catalogue
 from reportgen.models import pricing
 
 
@@ -70,8 +71,16 @@ class Market:
     """Pricing questions: a model's prices, flagship sets, statistics by region, promotions."""
 
     def __init__(self, ds: Dataset):
-        self._prices = ds.table("llm_pricing")
-        self._promos = ds.table("llm_promotions")
+        self._ds = ds
+
+    # Tables are read on first use, so a report depends only on the tables its prose asks for.
+    @cached_property
+    def _prices(self) -> pd.DataFrame:
+        return self._ds.table("llm_pricing")
+
+    @cached_property
+    def _promos(self) -> pd.DataFrame:
+        return self._ds.table("llm_promotions")
 
     def _row(self, row: pd.Series) -> ModelPrice:
         return ModelPrice(
@@ -130,10 +139,23 @@ class Day0:
     """Day-0 adaptation questions: who supports which family, and how widely."""
 
     def __init__(self, ds: Dataset):
-        self._long = ds.table("day0")
-        self.catalogue = ds.day0_catalogue
-        self.as_of: dt.date = ds.day0_catalogue.as_of
-        self.vendors: tuple[str, ...] = ds.day0_catalogue.vendors
+        self._ds = ds
+
+    @cached_property
+    def _long(self) -> pd.DataFrame:
+        return self._ds.table("day0")
+
+    @cached_property
+    def catalogue(self) -> Day0Catalogue:
+        return self._ds.day0_catalogue
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.catalogue.as_of
+
+    @property
+    def vendors(self) -> tuple[str, ...]:
+        return self.catalogue.vendors
 
     def _supported(self) -> pd.DataFrame:
         return self._long[self._long["status"].notna()]
@@ -166,7 +188,11 @@ class Shipments:
     """Accelerator shipment questions: units and shares by vendor group."""
 
     def __init__(self, ds: Dataset):
-        self._frame = ds.table("china_ai_shipments")
+        self._ds = ds
+
+    @cached_property
+    def _frame(self) -> pd.DataFrame:
+        return self._ds.table("china_ai_shipments")
 
     def _get(self, group: str, year: int, column: str) -> float:
         rows = self._frame[(self._frame["vendor_group"] == group) & (self._frame["year"] == year)]
@@ -187,7 +213,11 @@ class GpgpuMarket:
     """Stated market growth and localization rates."""
 
     def __init__(self, ds: Dataset):
-        self._frame = ds.table("gpgpu_market")
+        self._ds = ds
+
+    @cached_property
+    def _frame(self) -> pd.DataFrame:
+        return self._ds.table("gpgpu_market")
 
     def value(self, metric: str, segment: str, year: str) -> float:
         """A stated rate in percent."""

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.data.sources import LocDict, LocList, line_of, load_yaml_text, read_csv, read_yaml
+from reportgen.data.sources import (
+    LocDict,
+    LocList,
+    RawTable,
+    line_of,
+    load_yaml_text,
+    read_csv,
+    read_yaml,
+)
 from reportgen.errors import DataError
 
 
@@ -21,6 +29,17 @@ def write(tmp_path: Path, name: str, data: str | bytes) -> Path:
 
 def problems_of(exc: pytest.ExceptionInfo[DataError]) -> list[tuple[str, int | None, str | None]]:
     return [(p.path, p.line, p.column) for p in exc.value.problems]
+
+
+class _Shape:
+    """The shape problems of a RawTable, shaped like pytest's ExceptionInfo for these tests."""
+
+    def __init__(self, raw: RawTable) -> None:
+        self.value = DataError(list(raw.shape_problems))
+
+
+def shape_of(raw: RawTable) -> _Shape:
+    return _Shape(raw)
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -44,30 +63,34 @@ def test_csv_cells_stay_strings(tmp_path: Path) -> None:
 def test_csv_problem_on_third_data_row_reports_the_file_line(tmp_path: Path) -> None:
     # 2 comment lines + header = line 3; data rows are lines 4, 5, 6.
     path = write(tmp_path, "t.csv", "# one\n# two\nname,value\na,1\nb,2\nc,3,extra\n")
-    with pytest.raises(DataError) as exc:
-        read_csv(path, "data/t.csv")
+    # Rows of the wrong shape are kept aside: the schema step reports them after any
+    # header problem (a wrong header would make every row look wrong).
+    exc = shape_of(read_csv(path, "data/t.csv"))
     assert problems_of(exc) == [("data/t.csv", 6, None)]
     assert "expected 2 cells as in the header, found 3" in exc.value.problems[0].message
 
 
 def test_csv_blank_lines_still_count_towards_line_numbers(tmp_path: Path) -> None:
     path = write(tmp_path, "t.csv", "# one\n\nname,value\n\na,1\nb\n")
-    with pytest.raises(DataError) as exc:
-        read_csv(path, "data/t.csv")
+    # Rows of the wrong shape are kept aside: the schema step reports them after any
+    # header problem (a wrong header would make every row look wrong).
+    exc = shape_of(read_csv(path, "data/t.csv"))
     assert problems_of(exc) == [("data/t.csv", 6, None)]
 
 
 def test_csv_crlf_line_numbers(tmp_path: Path) -> None:
     path = write(tmp_path, "t.csv", b"# c\r\nname,value\r\na,1\r\nb\r\n")
-    with pytest.raises(DataError) as exc:
-        read_csv(path, "data/t.csv")
+    # Rows of the wrong shape are kept aside: the schema step reports them after any
+    # header problem (a wrong header would make every row look wrong).
+    exc = shape_of(read_csv(path, "data/t.csv"))
     assert problems_of(exc) == [("data/t.csv", 4, None)]
 
 
 def test_csv_too_few_cells_reported_with_counts(tmp_path: Path) -> None:
     path = write(tmp_path, "t.csv", "a,b,c\n1,2\n")
-    with pytest.raises(DataError) as exc:
-        read_csv(path, "data/t.csv")
+    # Rows of the wrong shape are kept aside: the schema step reports them after any
+    # header problem (a wrong header would make every row look wrong).
+    exc = shape_of(read_csv(path, "data/t.csv"))
     assert problems_of(exc) == [("data/t.csv", 2, None)]
     assert "expected 3 cells" in exc.value.problems[0].message
     assert "found 2" in exc.value.problems[0].message
@@ -75,8 +98,9 @@ def test_csv_too_few_cells_reported_with_counts(tmp_path: Path) -> None:
 
 def test_csv_every_bad_row_is_reported_not_just_the_first(tmp_path: Path) -> None:
     path = write(tmp_path, "t.csv", "a,b\n1\n2,3\n4,5,6\n")
-    with pytest.raises(DataError) as exc:
-        read_csv(path, "data/t.csv")
+    # Rows of the wrong shape are kept aside: the schema step reports them after any
+    # header problem (a wrong header would make every row look wrong).
+    exc = shape_of(read_csv(path, "data/t.csv"))
     assert [p.line for p in exc.value.problems] == [2, 4]
 
 

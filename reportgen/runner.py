@@ -1,0 +1,269 @@
+"""Run a build: take the project lock, plan from content hashes, build what is stale in parallel."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from reportgen.errors import BuildError, DataError, Problem, ProblemList, ReportgenError, SpecError
+from reportgen.outputs import clean_stray_temporaries
+from reportgen.plan import Manifest, Plan, data_files, make_plan, manifest_path
+from reportgen.progress import Reporter
+from reportgen.project import Project
+
+LOCK_FILE = ".reportgen.lock"
+
+
+@dataclass
+class BuildSummary:
+    """What a run did: reports built (with results), skipped as up to date, and removed."""
+
+    plan: Plan
+    results: list[Any] = field(default_factory=list)
+    built: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    drawn: int = 0
+    reused: int = 0
+
+
+class _CallableReporter(Reporter):
+    """A Reporter that forwards every message to a plain callable (library use, tests)."""
+
+    def __init__(self, fn: Callable[[str], None]):
+        super().__init__(live=False, quiet=True)
+        self.fn = fn
+
+    def _line(self, text: str) -> None:
+        self.fn(text)
+
+    def task(self, message: str) -> None:
+        self.fn(message)
+
+    def summary(self) -> str:
+        return ""
+
+
+def as_reporter(progress: Reporter | Callable[[str], None]) -> Reporter:
+    return progress if isinstance(progress, Reporter) else _CallableReporter(progress)
+
+
+def acquire(project: Project, reporter: Reporter, wait_seconds: float) -> FileLock:
+    """One build at a time per project: wait for the other one, then proceed."""
+    lock = FileLock(str(project.root / LOCK_FILE))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        reporter.note(
+            f"note: another build of this project is running; waiting up to {wait_seconds:.0f}s"
+        )
+        try:
+            lock.acquire(timeout=wait_seconds)
+        except Timeout as exc:
+            raise BuildError(
+                [
+                    Problem(
+                        LOCK_FILE,
+                        None,
+                        None,
+                        "another build still holds the project lock; try again when it finishes",
+                    )
+                ]
+            ) from exc
+    return lock
+
+
+def remove_outputs(project: Project, slug: str) -> None:
+    """Delete a report's outputs (its definition is gone)."""
+    for suffix in (".pdf", ".html"):
+        (project.build / f"{slug}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(project.figures / slug, ignore_errors=True)
+
+
+# State handed to forked workers (set just before the pool starts; read-only in workers).
+_STATE: dict[str, Any] = {}
+
+
+def _build_one(slug: str) -> tuple[str, Any]:
+    """Worker: build one report; user errors come back as problems, not exceptions."""
+    from reportgen.build import build_report
+
+    st = _STATE
+    queue = st.get("queue")
+
+    def progress(message: str) -> None:
+        if queue is not None:
+            queue.put(message)
+        else:
+            st["reporter"].task(message)
+
+    try:
+        outcome = build_report(
+            st["project"],
+            st["ds"],
+            st["definitions"][slug],
+            st["house"],
+            progress,
+            st["options"],
+            st["manifest"].reports.get(slug),
+        )
+    except ReportgenError as exc:
+        return slug, exc.problems
+    return slug, outcome
+
+
+def run_build(
+    project: Project,
+    only: Sequence[str] | None,
+    options: Any,
+    progress: Reporter | Callable[[str], None],
+    wait_seconds: float = 600.0,
+    dry_run: bool = False,
+) -> BuildSummary:
+    """Plan, then build the stale reports (in parallel workers), keeping the manifest true."""
+    reporter = as_reporter(progress)
+    lock = acquire(project, reporter, wait_seconds)
+    try:
+        return _run_locked(project, list(only) if only else None, options, reporter, dry_run)
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    project: Project, only: list[str] | None, options: Any, reporter: Reporter, dry_run: bool
+) -> BuildSummary:
+    plan = make_plan(project, only, options.force)
+    summary = BuildSummary(plan=plan, skipped=list(plan.fresh))
+    reporter.total = len(plan.stale) + len(plan.fresh)
+    for slug, reasons in plan.stale.items():
+        reporter.stale(slug, reasons)
+    if dry_run:
+        return summary
+    for folder in (project.build, project.figures, project.root / ".reportgen-cache"):
+        clean_stray_temporaries(folder)
+    manifest = Manifest.load(manifest_path(project))
+    for slug in plan.orphans:
+        remove_outputs(project, slug)
+        manifest.reports.pop(slug, None)
+        summary.removed.append(slug)
+        reporter.note(f"removed the outputs of {slug} (its definition is gone)")
+    for slug in plan.fresh:
+        reporter.skip(slug)
+    if not plan.stale and not plan.validate:
+        if plan.orphans:
+            manifest.save(manifest_path(project))
+        return summary
+
+    from reportgen.build import load_definitions, load_house
+    from reportgen.data.dataset import load_dataset
+
+    problems = ProblemList()
+    ds = house = None
+    try:
+        ds = load_dataset(project.data)
+    except DataError as exc:
+        problems.extend(exc.problems)
+    try:
+        house = load_house(project)
+    except DataError as exc:
+        problems.extend(exc.problems)
+    definitions = []
+    try:
+        definitions = load_definitions(project, list(plan.stale) or []) if plan.stale else []
+    except SpecError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise DataError(problems.items)
+    if not plan.stale and not report_slugs_exist(project):
+        raise BuildError(
+            [
+                Problem(
+                    project.shown(project.reports),
+                    None,
+                    None,
+                    "no report definitions (data/reports/<slug>/report.yaml)",
+                )
+            ]
+        )
+    manifest.data_files = data_files(project)
+    manifest.save(manifest_path(project))
+    by_slug = {d.slug: d for d in definitions}
+    failures: list[Problem] = []
+
+    def accept(slug: str, outcome: Any) -> None:
+        if isinstance(outcome, list):
+            failures.extend(outcome)
+            reporter.fail(slug)
+            return
+        manifest.reports[slug] = outcome.record
+        manifest.save(manifest_path(project))
+        summary.results.append(outcome.result)
+        summary.built.append(slug)
+        summary.drawn += outcome.drawn
+        summary.reused += outcome.reused
+        reporter.done(slug, outcome.result.seconds, outcome.drawn, outcome.reused)
+
+    jobs = min(options.jobs or os.cpu_count() or 1, len(by_slug))
+    _STATE.clear()
+    _STATE.update(
+        project=project,
+        ds=ds,
+        definitions=by_slug,
+        house=house,
+        options=options,
+        manifest=manifest,
+        reporter=reporter,
+        queue=None,
+    )
+    try:
+        if jobs <= 1:
+            for slug in by_slug:
+                accept(*_build_one(slug))
+        else:
+            _run_parallel(list(by_slug), jobs, reporter, accept)
+    finally:
+        _STATE.clear()
+    summary.results.sort(key=lambda r: r.slug)
+    if failures:
+        raise BuildError(failures)
+    return summary
+
+
+def report_slugs_exist(project: Project) -> bool:
+    return any(project.reports.glob("*/report.yaml")) if project.reports.is_dir() else False
+
+
+def _run_parallel(
+    slugs: list[str], jobs: int, reporter: Reporter, accept: Callable[[str, Any], None]
+) -> None:
+    """Build reports in forked worker processes; progress messages come back on a queue."""
+    ctx = mp.get_context("fork")
+    queue = ctx.SimpleQueue()
+    _STATE["queue"] = queue
+    stop = threading.Event()
+
+    def pump() -> None:
+        while not stop.is_set() or not queue.empty():
+            if queue.empty():
+                stop.wait(0.05)
+                continue
+            reporter.task(queue.get())
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = [pool.submit(_build_one, slug) for slug in slugs]
+            for future in as_completed(futures):
+                accept(*future.result())
+    finally:
+        stop.set()
+        thread.join(timeout=5)

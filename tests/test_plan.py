@@ -1,0 +1,191 @@
+"""Staleness rules: what a build redoes after each kind of change, and that a no-op does nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reportgen import build as build_module
+from reportgen import plan as plan_module
+from reportgen.options import BuildOptions
+from reportgen.plan import make_plan
+from reportgen.project import Project
+from reportgen.runner import BuildSummary, run_build
+
+REPO = Path(__file__).resolve().parents[1]
+
+ALPHA = """type: sector-note
+title: Alpha
+date: 2026-05-01
+sector: Test sector
+rating: OUTPERFORM
+analysts: [{name: A. Analyst}]
+summary: summary.md
+sections:
+  - title: Shipments
+    prose: body.md
+    exhibits:
+      - id: shipment-share-2025
+      - id: day0-matrix
+"""
+BETA = """type: sector-note
+title: Beta
+date: 2026-05-01
+sector: Test sector
+rating: OUTPERFORM
+analysts: [{name: B. Analyst}]
+summary: summary.md
+sections:
+  - title: Localization
+    prose: body.md
+    exhibits:
+      - id: gpgpu-localization
+"""
+
+
+def small_project(root: Path) -> Project:
+    """The real data and templates with two small reports (fast to render)."""
+    for folder in ("data", "templates"):
+        shutil.copytree(REPO / folder, root / folder)
+    shutil.rmtree(root / "data" / "reports")
+    for slug, text, prose in (
+        ("alpha", ALPHA, 'Domestic share {{ shipments.share("Domestic vendors", 2025) | pct }}.'),
+        ("beta", BETA, 'Localization {{ gpgpu.localization("total", "2029E") | pct }}.'),
+    ):
+        folder = root / "data" / "reports" / slug
+        folder.mkdir(parents=True)
+        (folder / "report.yaml").write_text(text, encoding="utf-8")
+        (folder / "summary.md").write_text("A short summary.\n", encoding="utf-8")
+        (folder / "body.md").write_text(prose + "\n", encoding="utf-8")
+    return Project(root)
+
+
+def run(project: Project, **options: object) -> BuildSummary:
+    return run_build(project, None, BuildOptions(jobs=1, **options), lambda _m: None)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Project:
+    project = small_project(tmp_path / "p")
+    first = run(project)
+    assert sorted(first.built) == ["alpha", "beta"] and first.drawn == 3
+    return project
+
+
+def outputs(project: Project) -> dict[str, tuple[int, bytes]]:
+    files = [*project.build.iterdir(), *project.figures.rglob("*.svg")]
+    return {str(p.relative_to(project.root)): (p.stat().st_mtime_ns, p.read_bytes()) for p in files}
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_no_op_build_renders_nothing_and_touches_nothing(built: Project) -> None:
+    before = outputs(built)
+    summary = run(built)
+    assert summary.built == [] and summary.drawn == 0
+    assert sorted(summary.skipped) == ["alpha", "beta"]
+    assert outputs(built) == before
+    assert make_plan(built).nothing_to_do
+
+
+def test_a_changed_data_file_rebuilds_only_the_reports_and_exhibits_that_read_it(
+    built: Project,
+) -> None:
+    edit(built.data / "market/china_ai_shipments.csv", "2025,Nvidia,2.2,", "2025,Nvidia,2.1,")
+    plan = make_plan(built)
+    assert list(plan.stale) == ["alpha"]
+    assert plan.stale["alpha"] == ["data/market/china_ai_shipments.csv: changed"]
+    summary = run(built)
+    assert summary.built == ["alpha"] and summary.skipped == ["beta"]
+    assert (summary.drawn, summary.reused) == (1, 1)  # the shipment chart; Day-0 reused
+
+
+def test_a_data_change_no_report_reads_validates_but_builds_nothing(built: Project) -> None:
+    edit(
+        built.data / "market/chips.csv", "Nvidia,H20,GPGPU,814,1,50,", "Nvidia,H20,GPGPU,814,1,51,"
+    )
+    plan = make_plan(built)
+    assert plan.stale == {} and plan.validate
+    assert run(built).built == []
+    assert make_plan(built).nothing_to_do
+
+
+def test_a_broken_data_file_is_reported_even_if_no_report_reads_it(built: Project) -> None:
+    edit(built.data / "market/chips.csv", "Nvidia,H20,GPGPU,814,1,50,", "Nvidia,H20,GPGPU,814,1,x,")
+    with pytest.raises(Exception) as info:
+        run(built)
+    assert "chips.csv" in str(info.value)
+
+
+def test_changed_prose_rebuilds_its_report_without_redrawing(built: Project) -> None:
+    edit(built.reports / "beta/body.md", "Localization", "The localization rate")
+    summary = run(built)
+    assert summary.built == ["beta"] and summary.drawn == 0 and summary.reused == 1
+
+
+def test_an_added_and_a_removed_prose_file_make_the_report_stale(built: Project) -> None:
+    extra = built.reports / "alpha" / "notes.md"
+    extra.write_text("draft\n", encoding="utf-8")
+    assert "dir:" not in " ".join(make_plan(built).stale.get("alpha", []))
+    assert "data/reports/alpha: files added or removed" in make_plan(built).stale["alpha"]
+    run(built)
+    extra.unlink()
+    assert "data/reports/alpha: files added or removed" in make_plan(built).stale["alpha"]
+
+
+def test_a_changed_template_rebuilds_the_reports_using_it(built: Project) -> None:
+    edit(built.templates / "partials/analysts.html.j2", "<h3>Analysts</h3>", "<h3>Authors</h3>")
+    summary = run(built)
+    assert sorted(summary.built) == ["alpha", "beta"] and summary.drawn == 0
+
+
+def test_a_changed_builder_redraws_its_exhibits(
+    built: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report_code, builders = plan_module.code_hashes()
+    changed = {**builders, "figures/sector.py": "edited"}
+    monkeypatch.setattr(build_module, "code_hashes", lambda: (report_code, changed))
+    summary = run(built, force=True)
+    assert summary.drawn == 3
+
+
+def test_a_deleted_output_is_rebuilt(built: Project) -> None:
+    (built.build / "beta.pdf").unlink()
+    assert make_plan(built).stale == {"beta": ["build/beta.pdf: missing"]}
+    assert run(built).built == ["beta"]
+
+
+def test_a_removed_report_leaves_no_orphan_output(built: Project) -> None:
+    shutil.rmtree(built.reports / "beta")
+    summary = run(built)
+    assert summary.removed == ["beta"]
+    assert not (built.build / "beta.pdf").exists()
+    assert not (built.figures / "beta").exists()
+    assert (built.build / "alpha.pdf").exists()
+
+
+def test_a_removed_exhibit_leaves_no_orphan_svg(built: Project) -> None:
+    edit(built.reports / "alpha/report.yaml", "      - id: day0-matrix\n", "")
+    assert run(built).built == ["alpha"]
+    assert sorted(p.name for p in (built.figures / "alpha").iterdir()) == [
+        "shipment-share-2025.svg"
+    ]
+
+
+def test_force_rebuilds_everything(built: Project) -> None:
+    summary = run(built, force=True)
+    assert sorted(summary.built) == ["alpha", "beta"]
+
+
+def test_parallel_workers_build_the_same_bytes(built: Project, tmp_path: Path) -> None:
+    other = small_project(tmp_path / "q")
+    summary = run_build(other, None, BuildOptions(jobs=2), lambda _m: None)
+    assert sorted(summary.built) == ["alpha", "beta"]
+    for name in ("alpha.pdf", "beta.pdf", "alpha.html"):
+        assert (other.build / name).read_bytes() == (built.build / name).read_bytes()

@@ -1,0 +1,104 @@
+"""The live preview against the real server: rebuild on a data edit, errors shown, reloads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reportgen.project import Project
+from tests.test_plan import edit, small_project
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback only
+        return response.read().decode("utf-8")
+
+
+def status(base: str) -> dict[str, object]:
+    return json.loads(get(base + "__reportgen/status"))
+
+
+def wait_for(base: str, version: int, timeout: float = 120) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = status(base)
+        if int(now["version"]) > version and not now["building"]:  # type: ignore[arg-type]
+            return now
+        time.sleep(0.2)
+    raise AssertionError("the server did not rebuild in time")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Project]]:
+    project = small_project(tmp_path / "p")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportgen.cli", "--project", str(project.root), "serve",
+         "--port", "0", "--no-open"],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stderr is not None
+        base = ""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = process.stderr.readline()
+            if " on http://127.0.0.1:" in line:
+                base = line.split(" on ", 1)[1].split(" ", 1)[0]
+                break
+            if process.poll() is not None:
+                break
+        assert base, "the server did not start"
+        yield base, project
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_serve_rebuilds_on_a_data_edit_and_reports_errors(
+    server: tuple[str, Project],
+) -> None:
+    base, project = server
+    page = get(base + "build/alpha.html")
+    assert "__reportgen/status" in page  # the reload script is injected when served ...
+    built = (project.build / "alpha.html").read_text(encoding="utf-8")
+    assert "__reportgen/status" not in built  # ... and never written into the report
+    assert "41.3%" in page
+    first = status(base)
+    assert first["error"] is None
+
+    edit(project.data / "market/china_ai_shipments.csv", "2025,Domestic vendors,1.65,",
+         "2025,Domestic vendors,1.85,")
+    after = wait_for(base, int(first["version"]))  # type: ignore[arg-type]
+    assert after["error"] is None
+    assert "46.3%" in get(base + "build/alpha.html")
+
+    edit(project.data / "market/china_ai_shipments.csv", "2025,Domestic vendors,1.85,",
+         "2025,Domestic vendors,lots,")
+    broken = wait_for(base, int(after["version"]))  # type: ignore[arg-type]
+    assert "data/market/china_ai_shipments.csv:9: column 'units_mn'" in str(broken["error"])
+    assert "46.3%" in get(base + "build/alpha.html")  # the last good build is still served
+
+    edit(project.data / "market/china_ai_shipments.csv", "2025,Domestic vendors,lots,",
+         "2025,Domestic vendors,1.65,")
+    fixed = wait_for(base, int(broken["version"]))  # type: ignore[arg-type]
+    assert fixed["error"] is None
+    assert "41.3%" in get(base + "build/alpha.html")
+
+
+def test_serve_refuses_paths_outside_build(server: tuple[str, Project]) -> None:
+    base, _ = server
+    for path in ("build/../data/house.yaml", "build/%2e%2e/data/house.yaml", "data/house.yaml"):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            get(base + path)
+        assert info.value.code == 404
