@@ -177,10 +177,15 @@ def check(project: Project) -> None:
     from reportgen.build import load_definitions, load_house
     from reportgen.checks import find_mismatches
     from reportgen.data.dataset import load_dataset
+    from reportgen.errors import SpecError
+    from reportgen.reports.base import load_report_types
 
     ds = load_dataset(project.data)
     load_house(project)
-    load_definitions(project)
+    types = load_report_types()
+    problems = [p for d in load_definitions(project) for p in types[d.type]().validate(ds, d)]
+    if problems:
+        raise SpecError(problems)
     mismatches = find_mismatches(ds)
     for m in mismatches:
         click.echo(f"mismatch: {m}")

@@ -16,6 +16,7 @@ from filelock import FileLock, Timeout
 from reportgen.errors import BuildError, DataError, Problem, ProblemList, ReportgenError, SpecError
 from reportgen.outputs import clean_stray_temporaries
 from reportgen.plan import Manifest, Plan, data_files, make_plan, manifest_path
+from reportgen.procs import die_with_parent
 from reportgen.progress import Reporter
 from reportgen.project import Project
 
@@ -180,6 +181,12 @@ def _run_locked(
         definitions = load_definitions(project, list(plan.stale) or []) if plan.stale else []
     except SpecError as exc:
         problems.extend(exc.problems)
+    if ds is not None:
+        from reportgen.reports.base import load_report_types
+
+        types = load_report_types()
+        for definition in definitions:
+            problems.extend(types[definition.type]().validate(ds, definition))
     if problems:
         raise DataError(problems.items)
     if not plan.stale and not report_slugs_exist(project):
@@ -260,7 +267,9 @@ def _run_parallel(
     thread = threading.Thread(target=pump, daemon=True)
     thread.start()
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=ctx, initializer=die_with_parent
+        ) as pool:
             futures = [pool.submit(_build_one, slug) for slug in slugs]
             for future in as_completed(futures):
                 accept(*future.result())

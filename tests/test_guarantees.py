@@ -45,7 +45,8 @@ def copy_project(dest: Path) -> Path:
 
 def build(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "reportgen.cli", "--project", str(root), "build", "-q", *extra],
+        [sys.executable, "-m", "reportgen.cli", "--project", str(root), "build", "-q", SLUG,
+         *extra],
         capture_output=True,
         text=True,
         env=env(),
@@ -71,7 +72,7 @@ def test_a_build_killed_mid_write_leaves_the_previous_pdf_intact(tmp_path: Path)
     set_v4_input(root, "1.90")
     mark = tmp_path / "mark"
     child = subprocess.Popen(
-        [sys.executable, "-c", SLOW_RENAME, "--project", str(root), "build", "-q"],
+        [sys.executable, "-c", SLOW_RENAME, "--project", str(root), "build", "-q", SLUG],
         env={**env(), "REPORTGEN_TEST_MARK": str(mark)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -96,7 +97,7 @@ def test_a_build_killed_mid_write_leaves_the_previous_pdf_intact(tmp_path: Path)
 
 def test_two_builds_at_once_queue_on_the_lock(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "p")
-    cmd = [sys.executable, "-m", "reportgen.cli", "--project", str(root), "build", "-q"]
+    cmd = [sys.executable, "-m", "reportgen.cli", "--project", str(root), "build", "-q", SLUG]
     first = subprocess.Popen(
         cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from reportgen import formatting as fmt
-from reportgen.checks import Mismatch, find_mismatches
+from reportgen.checks import Mismatch, table_mismatches
 from reportgen.data.dataset import Dataset
 from reportgen.data.sources import read_yaml
 from reportgen.figures.registry import (
@@ -57,7 +57,7 @@ def _chip_mismatches(ds: Dataset) -> dict[int, list[Mismatch]]:
     """chips.csv published-vs-computed mismatches by file line."""
     path = ds.files.get("chips")
     found: dict[int, list[Mismatch]] = {}
-    for m in find_mismatches(ds):
+    for m in table_mismatches(ds, ["chips"]):
         if m.path == path and m.line is not None:
             found.setdefault(m.line, []).append(m)
     return found

@@ -20,7 +20,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter
 
 from reportgen import formatting as fmt
-from reportgen.checks import find_mismatches
+from reportgen.checks import table_mismatches
 from reportgen.data.dataset import Dataset
 from reportgen.errors import SpecError
 from reportgen.figures.registry import (
@@ -142,7 +142,9 @@ def _pricing_mismatches(ds: Dataset) -> dict[tuple[int, str], Any]:
     """llm_pricing mismatches keyed by (file line, published column)."""
     path = ds.files.get("llm_pricing")
     return {
-        (m.line, m.column): m for m in find_mismatches(ds) if m.path == path and m.line is not None
+        (m.line, m.column): m
+        for m in table_mismatches(ds, ["llm_pricing"])
+        if m.path == path and m.line is not None
     }
 
 

@@ -10,6 +10,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from reportgen.errors import BuildError, Problem, ReportgenError
+from reportgen.procs import die_with_parent
 
 
 def _child(
@@ -19,6 +20,7 @@ def _child(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> None:
+    die_with_parent()
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:

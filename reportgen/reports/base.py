@@ -48,6 +48,10 @@ class ReportType:
         """Extra values the type's template needs beyond prose and exhibits."""
         return {}
 
+    def validate(self, ds: Dataset, definition: ReportDefinition) -> list[Problem]:
+        """Problems in the definition that need the data to see (e.g. an unknown company)."""
+        return []
+
     def key_figures(self, ds: Dataset, definition: ReportDefinition) -> list[str]:
         """Text the finished PDF must contain (checked by extracting it back): the rating."""
         return [definition.rating] if definition.rating else []

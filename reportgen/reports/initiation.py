@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pandas as pd
 
+from reportgen import formatting
 from reportgen.data.companies import Company
 from reportgen.data.dataset import Dataset
 from reportgen.data.sources import LocDict, LocList, line_of, read_yaml
 from reportgen.errors import DataError, Problem, ProblemList, SpecError
-from reportgen.models.company import CompanyValuation, value_company
+from reportgen.models.company import CompanyValuation, target_warning, value_company
 from reportgen.reports.base import ReportType, report_type
 from reportgen.reports.definition import DEFINITION_FILE, ReportDefinition
 from reportgen.reports.queries import QueryError
@@ -295,6 +296,31 @@ def _values(ds: Dataset, slugs: tuple[str, ...], shown: str) -> dict[str, Compan
     return out
 
 
+class Lazy(Mapping[str, Any]):
+    """A read-only mapping whose values are computed on first access, then kept."""
+
+    def __init__(self, keys: Iterable[str], make: Callable[[str], Any]):
+        self._keys = tuple(keys)
+        self._make = make
+        self._done: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys:
+            raise KeyError(key)
+        if key not in self._done:
+            self._done[key] = self._make(key)
+        return self._done[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+
 class _Initiation(ReportType):
     """Shared checks and context of the two initiation types."""
 
@@ -317,27 +343,69 @@ class _Initiation(ReportType):
         """Check the top-level company or companies key (subclasses)."""
         raise NotImplementedError
 
+    def covered(self, ds: Dataset, definition: ReportDefinition) -> tuple[str, ...]:
+        """Every company the report names (top level and sections), in report order.
+
+        Only these companies' data are read, so editing another company's files leaves
+        this report up to date.
+        """
+        metas = self.check(ds, definition)
+        return tuple(
+            dict.fromkeys(
+                [*self.companies_of(definition), *(m.company for m in metas if m.company)]
+            )
+        )
+
+    def validate(self, ds: Dataset, definition: ReportDefinition) -> list[Problem]:
+        """The company keys and section parts, checked against data/companies."""
+        try:
+            self.check(ds, definition)
+        except SpecError as exc:
+            return list(exc.problems)
+        return []
+
+    def key_figures(self, ds: Dataset, definition: ReportDefinition) -> list[str]:
+        """Each covered company's target, price and upside must be in the PDF's text."""
+        figures = super().key_figures(ds, definition)
+        for slug in self.companies_of(definition):
+            company = ds.companies[slug]
+            valuation = _values(ds, (slug,), definition.shown)[slug]
+            cur = company.listing_currency
+            figures += [
+                formatting.money(valuation.target, cur, 0),
+                formatting.money(company.price, cur, 2),
+                formatting.frac_pct(valuation.upside, 1),
+            ]
+        return figures
+
+    def warnings(self, ds: Dataset, definition: ReportDefinition) -> list[Problem]:
+        """A model value that strays from the published target (errors under --strict)."""
+        found = []
+        for slug in self.companies_of(definition):
+            valuation = _values(ds, (slug,), definition.shown)[slug]
+            problem = target_warning(ds.companies[slug], valuation, ds.root)
+            if problem is not None:
+                found.append(problem)
+        return found
+
     def prose_context(self, ds: Dataset, definition: ReportDefinition) -> dict[str, Any]:
         """Companies, valuations, statements, chip and peer tables, plus the base names."""
         self.check(ds, definition)
-        slugs = tuple(sorted(ds.companies))
+        slugs = tuple(ds.companies)
+        # Lazy: only the companies prose actually cites are read (and become dependencies).
         return {
             **super().prose_context(ds, definition),
-            "companies": dict(ds.companies),
-            "valuations": _values(ds, slugs, definition.shown),
+            "companies": Lazy(slugs, lambda slug: ds.companies[slug]),
+            "valuations": Lazy(slugs, lambda slug: _values(ds, (slug,), definition.shown)[slug]),
             "chips": Chips(ds),
             "peers": Peers(ds),
-            "statements": {slug: Statements(ds.companies[slug]) for slug in slugs},
+            "statements": Lazy(slugs, lambda slug: Statements(ds.companies[slug])),
         }
 
     def page_context(self, ds: Dataset, definition: ReportDefinition) -> dict[str, Any]:
         """Key data, valuations and section parts of every company the report covers."""
         metas = self.check(ds, definition)
-        slugs = tuple(
-            dict.fromkeys(
-                [*self.companies_of(definition), *(m.company for m in metas if m.company)]
-            )
-        )
+        slugs = self.covered(ds, definition)
         valuations = _values(ds, slugs, definition.shown)
         return {
             "section_meta": metas,

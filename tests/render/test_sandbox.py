@@ -149,7 +149,7 @@ def test_markup_in_data_is_shown_literally_not_fetched(
         + '<link rel="attachment" href="file:///etc/passwd">\n',
         encoding="utf-8",
     )
-    result = cli(["build", "-q"], project_copy)  # type: ignore[operator]
+    result = cli(["build", "-q", "deepseek-v4-pricing"], project_copy)  # type: ignore[operator]
     assert result.exit_code == 0, result.output
     assert requests == []
     pdf = (project_copy / "build/deepseek-v4-pricing.pdf").read_bytes()
@@ -171,7 +171,7 @@ def test_a_url_in_a_template_refuses_the_build(
         ),
         encoding="utf-8",
     )
-    result = cli(["build", "-q"], project_copy)  # type: ignore[operator]
+    result = cli(["build", "-q", "deepseek-v4-pricing"], project_copy)  # type: ignore[operator]
     assert result.exit_code == 2, result.output
     assert f"refused to fetch {url}/tracker.png" in result.stderr
     assert requests == []

@@ -1,0 +1,156 @@
+"""Benchmark the build (a script, not a test): prints every figure in one run.
+
+    python bench/run.py [--universe 10,50,200] [--skip-universe]
+
+Measures, on this machine: the clean build of all sample reports; the share of it spent in
+WeasyPrint and in matplotlib; the no-op rebuild; the rebuild after one pricing cell changes
+(as a ratio to the clean build); --jobs 2 against --jobs 1 on a 50-company universe; peak
+memory of any one build process; and time per report on synthetic universes of N companies
+generated from the sample companies. Paste the output into bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = ("cambricon", "iluvatar", "metax")
+
+
+def copy_project(dest: Path) -> Path:
+    for folder in ("data", "templates"):
+        shutil.copytree(REPO / folder, dest / folder)
+    return dest
+
+
+def cli(root: Path, *args: str) -> float:
+    """Run `reportgen build` in a fresh process; return its wall time in seconds."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "reportgen.cli", "--project", str(root), "build", "-q", *args],
+        env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, check=False,
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"build failed:\n{done.stderr}")
+    return elapsed
+
+
+def engine_shares(root: Path) -> tuple[float, float, float]:
+    """(wall, seconds in WeasyPrint, seconds in exhibit builders) for a clean in-process build."""
+    sys.path.insert(0, str(REPO))
+    from reportgen import build as build_module
+    from reportgen.options import BuildOptions
+    from reportgen.project import Project
+    from reportgen.runner import run_build
+
+    spent = {"pdf": 0.0, "figures": 0.0}
+    real_bounded, real_exhibit = build_module.run_bounded, build_module.build_exhibit
+
+    def timed_bounded(*args: object, **kwargs: object) -> object:
+        start = time.perf_counter()
+        try:
+            return real_bounded(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            spent["pdf"] += time.perf_counter() - start
+
+    def timed_exhibit(*args: object, **kwargs: object) -> object:
+        start = time.perf_counter()
+        try:
+            return real_exhibit(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            spent["figures"] += time.perf_counter() - start
+
+    build_module.run_bounded = timed_bounded  # type: ignore[assignment]
+    build_module.build_exhibit = timed_exhibit  # type: ignore[assignment]
+    start = time.perf_counter()
+    run_build(Project(root), None, BuildOptions(jobs=1, force=True), lambda _m: None)
+    wall = time.perf_counter() - start
+    build_module.run_bounded, build_module.build_exhibit = real_bounded, real_exhibit
+    return wall, spent["pdf"], spent["figures"]
+
+
+def make_universe(dest: Path, n: int) -> Path:
+    """A project whose reports are N company initiations cloned from the sample companies."""
+    copy_project(dest)
+    reports = dest / "data" / "reports"
+    companies = dest / "data" / "companies"
+    templates = {s: reports / s for s in SAMPLES}
+    for child in list(reports.iterdir()):
+        if child.name not in SAMPLES:
+            shutil.rmtree(child)
+    for i in range(n):
+        sample = SAMPLES[i % len(SAMPLES)]
+        slug = f"{sample}-{i:03d}"
+        shutil.copytree(companies / sample, companies / slug)
+        shutil.copytree(templates[sample], reports / slug)
+        definition = reports / slug / "report.yaml"
+        text = definition.read_text(encoding="utf-8")
+        text = re.sub(r"^company: .*$", f"company: {slug}", text, flags=re.M)
+        text = text.replace(f"company: {sample}", f"company: {slug}")
+        definition.write_text(text, encoding="utf-8")
+    for sample in SAMPLES:
+        shutil.rmtree(reports / sample)
+    return dest
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--universe", default="10,50,200")
+    parser.add_argument("--skip-universe", action="store_true")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    print(f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, "
+          f"{platform.platform()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = copy_project(Path(tmp) / "sample")
+        clean = cli(root)
+        reports = len(list((root / "build").glob("*.pdf")))
+        print(f"clean build, all {reports} sample reports (--jobs {cores}): {clean:.2f} s")
+        noop = min(cli(root) for _ in range(3))
+        print(f"no-op rebuild (best of 3, whole process): {noop:.3f} s")
+        pricing = root / "data/market/llm_pricing.csv"
+        text = pricing.read_text(encoding="utf-8")
+        old = "76,Overseas,Command (Cohere),Command R7B,,Y,0.04,"
+        pricing.write_text(text.replace(old, old.replace(",0.04,", ",0.05,")), encoding="utf-8")
+        edit = cli(root)
+        share = edit / clean
+        print(f"rebuild after one pricing cell: {edit:.2f} s = {share:.1%} of the clean build")
+        clean1 = cli(root, "--force", "--jobs", "1")
+        print(f"clean build, --jobs 1: {clean1:.2f} s")
+        wall, pdf, figures = engine_shares(root)
+        print(f"in-process clean build, --jobs 1: {wall:.2f} s; WeasyPrint {pdf:.2f} s "
+              f"({pdf / wall:.1%}), matplotlib exhibits {figures:.2f} s ({figures / wall:.1%}); "
+              f"engines {(pdf + figures) / wall:.1%}, reportgen's own code "
+              f"{1 - (pdf + figures) / wall:.1%}")
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"peak memory of any one build process (max RSS): {peak:.0f} MB")
+    if args.skip_universe:
+        return
+    for n in (int(x) for x in args.universe.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = make_universe(Path(tmp) / f"u{n}", n)
+            if n == 50:
+                one = cli(root, "--force", "--jobs", "1")
+                two = cli(root, "--force", "--jobs", "2")
+                print(f"universe N={n}: --jobs 1 {one:.1f} s, --jobs 2 {two:.1f} s, "
+                      f"speed-up {one / two:.2f}x; per report {two / n:.2f} s (--jobs 2)")
+            else:
+                two = cli(root, "--force", "--jobs", "2")
+                print(f"universe N={n}: {two:.1f} s, per report {two / n:.2f} s (--jobs 2)")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory of any one build process so far (max RSS): {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
