@@ -214,6 +214,7 @@ def _exhibit_svg(
     ref: Any,
     previous: ReportRecord | None,
     builder_code: dict[str, str],
+    force: bool = False,
 ) -> tuple[RenderedExhibit, ExhibitRecord, bool]:
     """Draw an exhibit, or reuse its SVG when nothing it read, ran or was asked has changed."""
     spec = EXHIBITS[ref.id]
@@ -221,7 +222,8 @@ def _exhibit_svg(
     params = params_key(ref.id, dict(ref.params))
     output = f"figures/{definition.slug}/{ref.name}.svg"
     old = previous.exhibits.get(ref.name) if previous else None
-    if spec.kind == "chart" and old is not None and not exhibit_reasons(project, old, code, params):
+    reuse = old is not None and not force and not exhibit_reasons(project, old, code, params)
+    if spec.kind == "chart" and reuse and old is not None:
         svg = (project.root / output).read_bytes()
         record(project.root / k for k in old.inputs if not k.startswith(DIR_PREFIX))
         exhibit = RenderedExhibit(
@@ -274,7 +276,9 @@ def build_report(
         drawn = 0
         for ref in definition.exhibits:
             progress(f"{definition.slug}: exhibit {ref.number} ({ref.name})")
-            exhibit, rec, fresh = _exhibit_svg(project, ds, definition, ref, previous, builder_code)
+            exhibit, rec, fresh = _exhibit_svg(
+                project, ds, definition, ref, previous, builder_code, options.force
+            )
             drawn += fresh
             exhibits.append(exhibit)
             records[ref.name] = rec

@@ -188,11 +188,21 @@ class Plan:
         return not self.stale and not self.orphans and not self.validate
 
 
-def report_reasons(project: Project, record: ReportRecord | None, report_code: str) -> list[str]:
+def report_reasons(
+    project: Project,
+    record: ReportRecord | None,
+    report_code: str,
+    builder_code: dict[str, str] | None = None,
+) -> list[str]:
     """Why a report must be rebuilt (empty when its last build still stands)."""
     if record is None:
         return ["new report (never built)"]
     reasons: list[str] = []
+    if builder_code is not None:
+        current = set(builder_code.values())
+        changed = sorted(n for n, e in record.exhibits.items() if e.code and e.code not in current)
+        if changed:
+            reasons.append("figure builder code changed: " + ", ".join(changed))
     for key, old in record.inputs.items():
         now = current_hash(project, key)
         if now != old:
@@ -214,7 +224,7 @@ def report_reasons(project: Project, record: ReportRecord | None, report_code: s
 def make_plan(project: Project, only: list[str] | None = None, force: bool = False) -> Plan:
     """Compare the manifest with the files as they are now."""
     manifest = Manifest.load(manifest_path(project))
-    report_code, _ = code_hashes()
+    report_code, builder_code = code_hashes()
     slugs = report_slugs(project)
     if only:
         slugs = [s for s in slugs if s in only] + [s for s in only if s not in slugs]
@@ -224,7 +234,7 @@ def make_plan(project: Project, only: list[str] | None = None, force: bool = Fal
         reasons = (
             ["--force"]
             if force
-            else report_reasons(project, manifest.reports.get(slug), report_code)
+            else report_reasons(project, manifest.reports.get(slug), report_code, builder_code)
         )
         if reasons:
             stale[slug] = reasons

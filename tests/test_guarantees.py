@@ -45,8 +45,17 @@ def copy_project(dest: Path) -> Path:
 
 def build(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "reportgen.cli", "--project", str(root), "build", "-q", SLUG,
-         *extra],
+        [
+            sys.executable,
+            "-m",
+            "reportgen.cli",
+            "--project",
+            str(root),
+            "build",
+            "-q",
+            SLUG,
+            *extra,
+        ],
         capture_output=True,
         text=True,
         env=env(),

@@ -151,8 +151,27 @@ def test_a_changed_builder_redraws_its_exhibits(
     report_code, builders = plan_module.code_hashes()
     changed = {**builders, "figures/sector.py": "edited"}
     monkeypatch.setattr(build_module, "code_hashes", lambda: (report_code, changed))
-    summary = run(built, force=True)
-    assert summary.drawn == 3
+    monkeypatch.setattr(plan_module, "code_hashes", lambda: (report_code, changed))
+    plan = make_plan(built)
+    assert plan.stale["alpha"] == ["figure builder code changed: day0-matrix, shipment-share-2025"]
+    summary = run(built)
+    assert sorted(summary.built) == ["alpha", "beta"] and summary.drawn == 3
+
+
+def test_force_redraws_every_exhibit(built: Project) -> None:
+    assert run(built, force=True).drawn == 3
+
+
+def test_a_removed_template_makes_its_users_stale(built: Project) -> None:
+    (built.templates / "partials/analysts.html.j2").unlink()
+    assert "templates/partials/analysts.html.j2: removed" in make_plan(built).stale["alpha"]
+
+
+def test_a_new_company_folder_is_validated_but_rebuilds_nothing(built: Project) -> None:
+    shutil.copytree(built.data / "companies/metax", built.data / "companies/newco")
+    plan = make_plan(built)
+    assert plan.stale == {} and plan.validate
+    assert run(built).built == []
 
 
 def test_a_deleted_output_is_rebuilt(built: Project) -> None:

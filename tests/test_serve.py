@@ -42,10 +42,21 @@ def wait_for(base: str, version: int, timeout: float = 120) -> dict[str, object]
 def server(tmp_path: Path) -> Iterator[tuple[str, Project]]:
     project = small_project(tmp_path / "p")
     process = subprocess.Popen(
-        [sys.executable, "-m", "reportgen.cli", "--project", str(project.root), "serve",
-         "--port", "0", "--no-open"],
+        [
+            sys.executable,
+            "-m",
+            "reportgen.cli",
+            "--project",
+            str(project.root),
+            "serve",
+            "--port",
+            "0",
+            "--no-open",
+        ],
         env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stderr is not None
@@ -77,20 +88,29 @@ def test_serve_rebuilds_on_a_data_edit_and_reports_errors(
     first = status(base)
     assert first["error"] is None
 
-    edit(project.data / "market/china_ai_shipments.csv", "2025,Domestic vendors,1.65,",
-         "2025,Domestic vendors,1.85,")
+    edit(
+        project.data / "market/china_ai_shipments.csv",
+        "2025,Domestic vendors,1.65,",
+        "2025,Domestic vendors,1.85,",
+    )
     after = wait_for(base, int(first["version"]))  # type: ignore[arg-type]
     assert after["error"] is None
     assert "46.3%" in get(base + "build/alpha.html")
 
-    edit(project.data / "market/china_ai_shipments.csv", "2025,Domestic vendors,1.85,",
-         "2025,Domestic vendors,lots,")
+    edit(
+        project.data / "market/china_ai_shipments.csv",
+        "2025,Domestic vendors,1.85,",
+        "2025,Domestic vendors,lots,",
+    )
     broken = wait_for(base, int(after["version"]))  # type: ignore[arg-type]
     assert "data/market/china_ai_shipments.csv:9: column 'units_mn'" in str(broken["error"])
     assert "46.3%" in get(base + "build/alpha.html")  # the last good build is still served
 
-    edit(project.data / "market/china_ai_shipments.csv", "2025,Domestic vendors,lots,",
-         "2025,Domestic vendors,1.65,")
+    edit(
+        project.data / "market/china_ai_shipments.csv",
+        "2025,Domestic vendors,lots,",
+        "2025,Domestic vendors,1.65,",
+    )
     fixed = wait_for(base, int(broken["version"]))  # type: ignore[arg-type]
     assert fixed["error"] is None
     assert "41.3%" in get(base + "build/alpha.html")
