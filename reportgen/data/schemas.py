@@ -310,3 +310,22 @@ GPGPU_VS_ASIC = declare(
         ),
     )
 )
+
+UNIT_PRODUCTS = declare(
+    TableSchema(
+        name="unit_products",
+        path="market/unit_products.csv",
+        description="Key products of unlisted chip units, with Chinese names (Exhibit 43).",
+        key=("unit", "product"),
+        columns=(
+            Column("unit", "str", nullable=False),
+            Column("product", "str", nullable=False),
+            Column("product_zh", "str", nullable=False),
+            Column("category", "str", nullable=False),
+            Column("compute", "str"),
+            Column("memory_storage", "str"),
+            Column("io_interconnect", "str"),
+            Column("other_key_specs", "str"),
+        ),
+    )
+)

@@ -478,3 +478,42 @@ def sensitivity_grid(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
         notes=tuple(notes),
         header_groups=(("", 1), (str(spec["revenue_label"]), len(revenue))),
     )
+
+
+@exhibit(
+    "unit-products",
+    kind="table",
+    title="Key products of an unlisted chip unit",
+    source="Company data, Meridian Research",
+    tables=("unit_products",),
+)
+def unit_products(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
+    """A chip unit's key products with their Chinese names (e.g. T-Head's Zhenwu 真武)."""
+    frame = ds.table("unit_products")
+    unit = params.get("unit", "T-Head")
+    rows = frame[frame["unit"] == unit]
+    if rows.empty:
+        known = ", ".join(sorted(set(frame["unit"])))
+        raise KeyError(f"no products for unit '{unit}' in market/unit_products.csv; known: {known}")
+    columns = (
+        TableColumn("Product", align="left"),
+        TableColumn("Category / use", align="left"),
+        TableColumn("Compute", align="left"),
+        TableColumn("Memory / storage", align="left"),
+        TableColumn("I/O / interconnect", align="left"),
+        TableColumn("Other key specs", align="left"),
+    )
+    body = tuple(
+        TableRow(
+            (
+                f"{r['product_zh']} ({r['product']})",
+                r["category"],
+                r["compute"] or fmt.DASH,
+                r["memory_storage"] or fmt.DASH,
+                r["io_interconnect"] or fmt.DASH,
+                r["other_key_specs"] or fmt.DASH,
+            )
+        )
+        for r in rows.to_dict("records")
+    )
+    return TableExhibit(columns=columns, groups=(TableGroup("", body),))

@@ -234,3 +234,24 @@ def test_chinese_label_renders_glyph_outlines() -> None:
     assert any(i.startswith(b"NotoSansCJK") for i in ids)
     assert not any(i.startswith(b"NotoSansCJK") for i in re.findall(rb'id="([A-Za-z-]+)-', unknown))
     assert _labelled_bar("真武 810E") == chinese
+
+
+def test_unit_products_show_chinese_names() -> None:
+    from pathlib import Path
+
+    from reportgen.data.dataset import load_dataset
+    from reportgen.figures.registry import EXHIBITS, TableExhibit, load_builders
+
+    load_builders()
+    ds = load_dataset(Path(__file__).resolve().parents[2] / "data")
+    table = EXHIBITS["unit-products"].build(ds, {"unit": "T-Head"})
+    assert isinstance(table, TableExhibit)
+    cells = [row.cells[0] for group in table.groups for row in group.rows]
+    assert len(cells) == 7
+    assert cells[0] == "真武 810E (Zhenwu 810E PPU)"
+    try:
+        EXHIBITS["unit-products"].build(ds, {"unit": "Nobody"})
+    except KeyError as exc:
+        assert "known: T-Head" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("an unknown unit must raise KeyError")
