@@ -34,6 +34,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("accelerator-comparison", {}),
     ("gpgpu-vs-asic", {}),
     *(("sensitivity-grid", {"unit": u, "grid": g}) for u in UNITS for g in GRIDS),
+    ("unit-products", {"unit": "T-Head"}),
 ]
 
 load_builders()
