@@ -91,14 +91,13 @@ def make_universe(dest: Path, n: int) -> Path:
             shutil.rmtree(child)
     for i in range(n):
         sample = SAMPLES[i % len(SAMPLES)]
-        slug = f"{sample}-{i:03d}"
+        slug = f"{sample}_{i:03d}"  # an identifier, so prose can write companies.<slug>
         shutil.copytree(companies / sample, companies / slug)
         shutil.copytree(templates[sample], reports / slug)
-        definition = reports / slug / "report.yaml"
-        text = definition.read_text(encoding="utf-8")
-        text = re.sub(r"^company: .*$", f"company: {slug}", text, flags=re.M)
-        text = text.replace(f"company: {sample}", f"company: {slug}")
-        definition.write_text(text, encoding="utf-8")
+        # Point the copied definition and prose at the new company (word-bounded slug).
+        for path in (reports / slug).iterdir():
+            text = path.read_text(encoding="utf-8")
+            path.write_text(re.sub(rf"\b{sample}\b", slug, text), encoding="utf-8")
     for sample in SAMPLES:
         shutil.rmtree(reports / sample)
     return dest

@@ -183,3 +183,14 @@ def test_no_template_marks_data_safe() -> None:
     for template in (repo / "templates").rglob("*.j2"):
         text = template.read_text(encoding="utf-8")
         assert "|safe" not in text.replace(" ", ""), template
+
+
+def test_a_renderer_warning_fails_the_build(tmp_path: Path) -> None:
+    """WeasyPrint only logs what it cannot honour; reportgen turns that into a build error."""
+    with pytest.raises(BuildError) as info:
+        render(
+            "<html><head><style>p { color: not-a-colour }</style></head><body><p>x</p>"
+            "</body></html>",
+            tmp_path,
+        )
+    assert "PDF renderer warning" in str(info.value)
