@@ -38,7 +38,10 @@ def cli(root: Path, *args: str) -> float:
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "reportgen.cli", "--project", str(root), "build", "-q", *args],
-        env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
@@ -109,8 +112,10 @@ def main() -> None:
     parser.add_argument("--skip-universe", action="store_true")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
-    print(f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, "
-          f"{platform.platform()}")
+    print(
+        f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, "
+        f"{platform.platform()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_project(Path(tmp) / "sample")
         clean = cli(root)
@@ -128,10 +133,12 @@ def main() -> None:
         clean1 = cli(root, "--force", "--jobs", "1")
         print(f"clean build, --jobs 1: {clean1:.2f} s")
         wall, pdf, figures = engine_shares(root)
-        print(f"in-process clean build, --jobs 1: {wall:.2f} s; WeasyPrint {pdf:.2f} s "
-              f"({pdf / wall:.1%}), matplotlib exhibits {figures:.2f} s ({figures / wall:.1%}); "
-              f"engines {(pdf + figures) / wall:.1%}, reportgen's own code "
-              f"{1 - (pdf + figures) / wall:.1%}")
+        print(
+            f"in-process clean build, --jobs 1: {wall:.2f} s; WeasyPrint {pdf:.2f} s "
+            f"({pdf / wall:.1%}), matplotlib exhibits {figures:.2f} s ({figures / wall:.1%}); "
+            f"engines {(pdf + figures) / wall:.1%}, reportgen's own code "
+            f"{1 - (pdf + figures) / wall:.1%}"
+        )
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak memory of any one build process (max RSS): {peak:.0f} MB")
     if args.skip_universe:
@@ -142,8 +149,10 @@ def main() -> None:
             if n == 50:
                 one = cli(root, "--force", "--jobs", "1")
                 two = cli(root, "--force", "--jobs", "2")
-                print(f"universe N={n}: --jobs 1 {one:.1f} s, --jobs 2 {two:.1f} s, "
-                      f"speed-up {one / two:.2f}x; per report {two / n:.2f} s (--jobs 2)")
+                print(
+                    f"universe N={n}: --jobs 1 {one:.1f} s, --jobs 2 {two:.1f} s, "
+                    f"speed-up {one / two:.2f}x; per report {two / n:.2f} s (--jobs 2)"
+                )
             else:
                 two = cli(root, "--force", "--jobs", "2")
                 print(f"universe N={n}: {two:.1f} s, per report {two / n:.2f} s (--jobs 2)")

@@ -338,7 +338,11 @@ def build_report(
         definition.slug, html_path, pdf_path, tuple(p for p, _ in svgs), time.perf_counter() - start
     )
     rec = ReportRecord(
-        inputs=fingerprint(project, reads), code=report_code, outputs=outputs, exhibits=records
+        inputs=fingerprint(project, reads),
+        code=report_code,
+        outputs=outputs,
+        exhibits=records,
+        warnings=[str(w) for w in warnings],
     )
     return ReportOutcome(result, rec, drawn, len(records) - drawn)
 

@@ -106,6 +106,9 @@ class ReportRecord:
     code: str
     outputs: dict[str, str]
     exhibits: dict[str, ExhibitRecord] = field(default_factory=dict)
+    #: Warnings of that build (e.g. model value vs target), replayed while the report is fresh
+    #: so `--strict` cannot pass just because nothing changed.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -129,6 +132,7 @@ class Manifest:
                 code=r["code"],
                 outputs=r["outputs"],
                 exhibits={n: ExhibitRecord(**e) for n, e in r["exhibits"].items()},
+                warnings=list(r.get("warnings", [])),
             )
             for slug, r in raw.get("reports", {}).items()
         }
@@ -144,6 +148,7 @@ class Manifest:
                     "code": r.code,
                     "outputs": r.outputs,
                     "exhibits": {n: vars(e) for n, e in sorted(r.exhibits.items())},
+                    "warnings": r.warnings,
                 }
                 for slug, r in sorted(self.reports.items())
             },

@@ -156,8 +156,15 @@ def _run_locked(
         manifest.reports.pop(slug, None)
         summary.removed.append(slug)
         reporter.note(f"removed the outputs of {slug} (its definition is gone)")
+    replayed: list[Problem] = []
     for slug in plan.fresh:
         reporter.skip(slug)
+        record = manifest.reports.get(slug)
+        for warning in record.warnings if record else []:
+            reporter.note(f"warning: {warning}")
+            replayed.append(Problem(f"build/{slug}.pdf", None, None, f"(up to date) {warning}"))
+    if replayed and options.strict:
+        raise BuildError(replayed)
     if not plan.stale and not plan.validate:
         if plan.orphans:
             manifest.save(manifest_path(project))

@@ -141,15 +141,31 @@ def make_handler(project: Project, state: PreviewState) -> type[http.server.Base
 
 
 def watch(
-    project: Project, state: PreviewState, stop: threading.Event, log: Callable[[str], None]
+    project: Project,
+    state: PreviewState,
+    stop: threading.Event,
+    log: Callable[[str], None],
+    watching: threading.Event,
 ) -> None:
-    """Rebuild whenever a file under data/ or templates/ changes, until ``stop`` is set."""
+    """Rebuild whenever a file under data/ or templates/ changes, until ``stop`` is set.
+
+    ``watching`` is set once the watcher is live, so no edit made after the server says it is
+    ready can be missed.
+    """
     from watchfiles import watch as watch_files
 
-    for _changes in watch_files(
-        project.data, project.templates, stop_event=stop, debounce=300, step=100
+    for changes in watch_files(
+        project.data,
+        project.templates,
+        stop_event=stop,
+        debounce=300,
+        step=100,
+        rust_timeout=250,
+        yield_on_timeout=True,
     ):
-        rebuild(project, state, log)
+        watching.set()
+        if changes:
+            rebuild(project, state, log)
 
 
 def serve(
@@ -160,8 +176,12 @@ def serve(
     rebuild(project, state, log)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), make_handler(project, state))
     stop = threading.Event()
-    watcher = threading.Thread(target=watch, args=(project, state, stop, log), daemon=True)
+    watching = threading.Event()
+    watcher = threading.Thread(
+        target=watch, args=(project, state, stop, log, watching), daemon=True
+    )
     watcher.start()
+    watching.wait(timeout=30)
     ready(f"http://127.0.0.1:{server.server_address[1]}/")
     try:
         server.serve_forever(poll_interval=0.2)

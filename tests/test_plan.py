@@ -208,3 +208,16 @@ def test_parallel_workers_build_the_same_bytes(built: Project, tmp_path: Path) -
     assert sorted(summary.built) == ["alpha", "beta"]
     for name in ("alpha.pdf", "beta.pdf", "alpha.html"):
         assert (other.build / name).read_bytes() == (built.build / name).read_bytes()
+
+
+def test_strict_fails_on_the_warnings_of_an_up_to_date_report(tmp_path: Path) -> None:
+    """A target far from the model warns; --strict must fail even when nothing is stale."""
+    project = small_project(tmp_path / "p")
+    shutil.copytree(REPO / "data/reports/metax", project.reports / "metax")
+    edit(project.data / "companies/metax/company.yaml", "price_target: 758", "price_target: 700")
+    notes: list[str] = []
+    run_build(project, ["metax"], BuildOptions(jobs=1), notes.append)
+    assert any("price_target" in n and n.startswith("warning:") for n in notes)
+    with pytest.raises(Exception) as info:
+        run_build(project, ["metax"], BuildOptions(jobs=1, strict=True), notes.append)
+    assert "(up to date)" in str(info.value) and "price_target" in str(info.value)
