@@ -17,7 +17,16 @@ from reportgen.data.validate import LINE
 from reportgen.models import company as cm
 from reportgen.models.pricing import within_rounding
 
-LABEL_COLUMNS = ("model", "product", "vendor_group", "vendor", "name", "line_item", "metric")
+LABEL_COLUMNS = (
+    "label",
+    "model",
+    "product",
+    "vendor_group",
+    "vendor",
+    "name",
+    "line_item",
+    "metric",
+)
 
 
 @dataclass(frozen=True)

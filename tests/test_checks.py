@@ -451,3 +451,18 @@ def test_rule_range_bounds_a_ratio_by_its_inputs_rounding() -> None:
     assert checks.rule_range(tie, [(p, 10.0, 0.05), (q, -3.0, 0.05)], []) == pytest.approx(
         (7.0, 6.9, 7.1)
     )
+
+
+def test_figure_2_ranges_are_checked_against_the_flagship_rows() -> None:
+    """The source's overseas range omits a starred flagship and misprints GPT-5.5 Pro."""
+    found = [
+        (m.row, m.published, round(m.computed, 2))
+        for m in find_mismatches(load_dataset(REPO_DATA))
+        if m.path == "data/market/llm_price_ranges_published.csv"
+    ]
+    assert found == [
+        ("Overseas input low", 2.0, 0.15),
+        ("Overseas input high", 50.0, 60.0),
+        ("Overseas output low", 6.0, 0.6),
+        ("Overseas output high", 270.0, 370.0),
+    ]

@@ -249,6 +249,10 @@ def load_dataset(root: Path) -> Dataset:
         root / SCHEMAS["llm_promotions"].path,
         root / SCHEMAS["llm_pricing"].path,
     )
+    sources["llm_price_ranges_published"] = (
+        root / SCHEMAS["llm_price_ranges_published"].path,
+        root / SCHEMAS["llm_pricing"].path,
+    )
     folders = {slug: root / "companies" / slug for slug in companies}
     return Dataset(
         root=root,

@@ -139,6 +139,26 @@ def add_chip_costs(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def add_range_checks(ranges: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
+    """Each published range end recomputed: min or max over the region's flagship rows."""
+    out = ranges.copy()
+    flagships = prices[prices["flagship"]]
+    values, models = [], []
+    for row in out.to_dict("records"):
+        rows = flagships[flagships["region"] == row["region"]]
+        column = f"{row['measure']}_usd"
+        if rows.empty:
+            values.append(float("nan"))
+            models.append(None)
+            continue
+        pick = rows[column].idxmin() if row["end"] == "low" else rows[column].idxmax()
+        values.append(float(rows.loc[pick, column]))
+        models.append(str(rows.loc[pick, "model"]))
+    out["usd_computed"] = values
+    out["model_computed"] = models
+    return out
+
+
 def derive_all(
     tables: dict[str, pd.DataFrame], files: dict[str, str]
 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
@@ -149,6 +169,10 @@ def derive_all(
         out["llm_pricing"] = add_pricing_metrics(tables["llm_pricing"])
     if "china_ai_shipments" in tables:
         out["china_ai_shipments"] = add_shipment_shares(tables["china_ai_shipments"])
+    if "llm_price_ranges_published" in tables and "llm_pricing" in out:
+        out["llm_price_ranges_published"] = add_range_checks(
+            tables["llm_price_ranges_published"], out["llm_pricing"]
+        )
     if "chips" in tables:
         out["chips"] = add_chip_costs(tables["chips"])
     if "llm_promotions" in tables and "llm_pricing" in out:

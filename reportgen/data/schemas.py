@@ -329,3 +329,22 @@ UNIT_PRODUCTS = declare(
         ),
     )
 )
+
+LLM_PRICE_RANGES = declare(
+    TableSchema(
+        name="llm_price_ranges_published",
+        path="market/llm_price_ranges_published.csv",
+        description="Flagship price ranges as the source printed them (Figure 2), for checks.",
+        key=("region", "measure", "end"),
+        columns=(
+            Column("label", "str", nullable=False),
+            Column("region", "enum", nullable=False, choices=("China", "Overseas")),
+            Column("measure", "enum", nullable=False, choices=("input", "output")),
+            Column("end", "enum", nullable=False, choices=("low", "high")),
+            Column("model_published", "str", nullable=False),
+            Column("usd_published", "number", nullable=False, minimum=0, unit="US$/1M", rule=_USD),
+        ),
+        # Printed to one decimal ($0.3, $13.2, $50): the flagship min / max must round to it.
+        checks=(PublishedCheck("usd_published", "usd_computed", decimals=1),),
+    )
+)
