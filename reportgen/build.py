@@ -36,7 +36,7 @@ from reportgen.render.bounded import run_bounded
 from reportgen.render.pdf import html_to_pdf
 from reportgen.render.prose import render_prose
 from reportgen.render.templates import template_env
-from reportgen.render.verify import glyph_problems, verify_pdf
+from reportgen.render.verify import chart_glyph_problems, glyph_problems, verify_pdf
 from reportgen.reports.base import RenderedExhibit, ReportType, load_report_types
 from reportgen.reports.definition import ReportDefinition, discover, load_definition
 
@@ -115,7 +115,12 @@ def build_exhibit(ds: Dataset, definition: ReportDefinition, ref: Any) -> Render
     svg = None
     table = None
     if isinstance(built, Figure):
-        svg = svg_bytes(built)
+        try:
+            svg = svg_bytes(built)
+        except ValueError as exc:  # a font outside the house fonts
+            raise SpecError(
+                [Problem(definition.shown, ref.line, "exhibits", f"exhibit '{ref.id}': {exc}")]
+            ) from exc
     elif isinstance(built, TableExhibit):
         table = built
     else:  # pragma: no cover - a builder bug
@@ -297,6 +302,8 @@ def build_report(
         )
     shown = f"build/{definition.slug}.pdf"
     missing = glyph_problems(html, project.fonts, f"build/{definition.slug}.html")
+    for path, data in svgs:
+        missing += chart_glyph_problems(data, project.fonts, project.shown(path))
     if missing:
         raise BuildError(missing)
     progress(f"{definition.slug}: PDF")

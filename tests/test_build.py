@@ -116,7 +116,15 @@ def test_system_readers_agree(built: Project) -> None:
     fonts = run_tool("pdffonts", pdf).splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts
     assert not any("Type 3" in line for line in fonts)
-    assert "OUTPERFORM" in run_tool("pdftotext", pdf, "-")
+    # Charts draw their text with the report's own fonts: no other font is embedded.
+    assert {line.split()[0].split("+")[-1] for line in fonts} == {
+        "House-Sans",
+        "House-Sans-Bold",
+        "House-CJK",
+    }
+    text = run_tool("pdftotext", pdf, "-")
+    assert "OUTPERFORM" in text
+    assert "Promotional rate" in text  # a chart's legend, searchable like the prose
 
 
 def test_a_changed_price_changes_every_sentence_citing_it(tmp_path: Path) -> None:

@@ -51,6 +51,13 @@ if CJK_FAMILY:
     logging.getLogger("matplotlib.font_manager").addFilter(_NoCJKBoldNotice())
 FONT_FAMILY = ["DejaVu Sans", *([CJK_FAMILY] if CJK_FAMILY else [])]
 
+#: The families chart text is written in: the @font-face names of templates/css/fonts.css.j2
+#: (the same font files as FONT_FAMILY), then a system name and a generic family for browsers,
+#: which cannot use a page's fonts inside an <img> SVG.
+PAGE_FAMILIES = ("House Sans", "House CJK", "DejaVu Sans", "sans-serif")
+#: matplotlib's family name -> the report's name for the same font file.
+PAGE_FAMILY_OF = {"DejaVu Sans": "House Sans", **({CJK_FAMILY: "House CJK"} if CJK_FAMILY else {})}
+
 #: House palette: navy for our subject, then supporting colours; grey for context.
 NAVY = "#1B2A4A"
 TEAL = "#1F7A8C"
@@ -90,7 +97,9 @@ RC = {
     "legend.fontsize": 7,
     "legend.frameon": False,
     "figure.dpi": 100,
-    "svg.fonttype": "path",  # glyphs as outlines: no fonts to embed, none of Type 3
+    # Chart text stays text (searchable in the PDF, drawn with the report's embedded fonts);
+    # svg_bytes() renames the families to the report's @font-face names.
+    "svg.fonttype": "none",
     "svg.hashsalt": "reportgen",  # fixed ids: same inputs, same bytes
     "path.simplify": True,
 }

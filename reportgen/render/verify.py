@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -157,7 +158,22 @@ def glyph_problems(html: str, fonts_dir: Path, shown: str) -> list[Problem]:
     """Characters in the report's text that no shipped font has (they would print as boxes)."""
     parser = _Text()
     parser.feed(html)
-    text = "".join(parser.parts)
+    return missing_glyphs("".join(parser.parts), fonts_dir, shown)
+
+
+_SVG_TEXT = re.compile(r"<text\b[^>]*>(.*?)</text>", re.S)
+
+
+def chart_glyph_problems(svg: bytes, fonts_dir: Path, shown: str) -> list[Problem]:
+    """The same check for a chart's text (inside the page it hides in a data: URL)."""
+    texts = _SVG_TEXT.findall(svg.decode("utf-8"))
+    return missing_glyphs(
+        "\n".join(html.unescape(re.sub(r"<[^>]+>", "", t)) for t in texts), fonts_dir, shown
+    )
+
+
+def missing_glyphs(text: str, fonts_dir: Path, shown: str) -> list[Problem]:
+    """One problem per character of ``text`` that no font in ``fonts_dir`` can draw."""
     have = covered_codepoints(fonts_dir)
     missing: dict[str, str] = {}
     for match in re.finditer(r"\S", text):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import warnings
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,9 @@ from reportgen.data.dataset import Dataset, load_dataset
 from reportgen.figures import industry
 from reportgen.figures.registry import EXHIBITS, TableExhibit, load_builders
 from reportgen.figures.save import svg_bytes
-from reportgen.figures.style import CJK_FAMILY, RC, house_style, new_figure
+from reportgen.figures.style import CJK_FAMILY, PAGE_FAMILY_OF, RC, house_style, new_figure
+from reportgen.render.verify import chart_glyph_problems
+from tests.figures.svgcheck import assert_chart_svg
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -78,12 +79,9 @@ def test_builder_returns_its_kind(ds: Dataset, case: tuple[str, dict[str, Any]])
 
 
 @pytest.mark.parametrize("exhibit_id", CHART_IDS)
-def test_chart_is_deterministic_svg_without_text(ds: Dataset, exhibit_id: str) -> None:
+def test_chart_is_deterministic_svg_with_text_in_house_fonts(ds: Dataset, exhibit_id: str) -> None:
     data = svg_bytes(build(ds, exhibit_id))
-    root = ET.fromstring(data)
-    assert root.tag == f"{SVG}svg"
-    assert f"{SVG}text" not in {el.tag for el in root.iter()}
-    assert b"<text" not in data
+    assert_chart_svg(data)
     assert svg_bytes(build(ds, exhibit_id)) == data
 
 
@@ -208,6 +206,8 @@ def test_sensitivity_grid_bad_params(ds: Dataset, params: dict[str, Any]) -> Non
 
 # --- CJK glyphs ----------------------------------------------------------------------------
 
+FONTS = Path(__file__).resolve().parents[2] / "templates" / "fonts"
+
 
 def _labelled_bar(label: str) -> bytes:
     with house_style():
@@ -223,18 +223,37 @@ def test_cjk_font_is_registered() -> None:
     assert CJK_FAMILY == "Noto Sans CJK SC"
     assert CJK_FAMILY in {f.name for f in font_manager.fontManager.ttflist}
     assert RC["font.family"] == ["DejaVu Sans", CJK_FAMILY]
-    assert RC["svg.fonttype"] == "path"
+    assert RC["svg.fonttype"] == "none"
+    assert PAGE_FAMILY_OF == {"DejaVu Sans": "House Sans", CJK_FAMILY: "House CJK"}
 
 
-def test_chinese_label_renders_glyph_outlines() -> None:
+def test_house_families_are_the_pages_font_faces() -> None:
+    css = (FONTS.parent / "css" / "fonts.css.j2").read_text(encoding="utf-8")
+    declared = set(re.findall(r'font-family: "([^"]+)"', css))
+    assert set(PAGE_FAMILY_OF.values()) <= declared
+
+
+def test_chinese_label_is_text_in_the_house_cjk_font() -> None:
     chinese = _labelled_bar("真武 810E")
-    unknown = _labelled_bar("\ue000\ue001 810E")  # private-use characters no font has
-    assert chinese != unknown
-    assert b"<text" not in chinese
-    ids = set(re.findall(rb'id="([A-Za-z-]+)-[0-9a-f]+"', chinese))
-    assert any(i.startswith(b"NotoSansCJK") for i in ids)
-    assert not any(i.startswith(b"NotoSansCJK") for i in re.findall(rb'id="([A-Za-z-]+)-', unknown))
+    assert_chart_svg(chinese)
+    assert "真武 810E" in chinese.decode("utf-8")
+    assert chart_glyph_problems(chinese, FONTS, "c.svg") == []
     assert _labelled_bar("真武 810E") == chinese
+
+
+def test_chart_character_without_a_glyph_is_reported() -> None:
+    unknown = _labelled_bar("\ue000 810E")  # a private-use character no font has
+    problems = chart_glyph_problems(unknown, FONTS, "figures/x/c.svg")
+    assert [p.path for p in problems] == ["figures/x/c.svg"]
+    assert "U+E000" in problems[0].message and "810E" in problems[0].message
+
+
+def test_chart_text_in_another_font_is_refused() -> None:
+    with house_style():
+        fig, ax = new_figure(3.0, 1.5)
+        ax.set_title("Serif title", fontfamily="DejaVu Serif")
+    with pytest.raises(ValueError, match="DejaVu Serif"):
+        svg_bytes(fig)
 
 
 def test_unit_products_show_chinese_names() -> None:
