@@ -1,4 +1,4 @@
-"""System PDF tools for tests: skip when missing on a workstation, fail when missing in CI."""
+"""System tools for tests (PDF readers, a browser): skip if missing, but fail under CI."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import subprocess
 import pytest
 
 
-def require_tool(name: str) -> str:
-    """Path of ``name``; skips the test without it, except under CI=true where it fails."""
-    path = shutil.which(name)
+def require_tool(name: str, *alternatives: str, package: str = "poppler-utils / qpdf") -> str:
+    """Path of ``name`` (or an alternative); skips without it, except under CI=true: fails."""
+    path = next((p for n in (name, *alternatives) if (p := shutil.which(n))), None)
     if path is None:
-        reason = f"{name} is not installed (Debian: poppler-utils / qpdf); .ci/run installs it"
+        reason = f"{name} is not installed (Debian: {package}); .ci/run installs it"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true but {reason}")
         pytest.skip(reason)
