@@ -9,6 +9,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from reportgen.errors import ReportgenError
@@ -84,6 +85,18 @@ def rebuild(project: Project, state: PreviewState, log: Callable[[str], None]) -
         state.building = False
 
 
+#: Font files the preview serves from templates/fonts (nothing else outside build/).
+FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf"}
+
+
+def _inside(folder: Path, name: str) -> Path | None:
+    """``folder/name`` if it is a file inside ``folder`` (no way out with .. or links)."""
+    target = (folder / name).resolve()
+    if target.is_relative_to(folder.resolve()) and target.is_file():
+        return target
+    return None
+
+
 def make_handler(project: Project, state: PreviewState) -> type[http.server.BaseHTTPRequestHandler]:
     """A request handler serving build/ with live reload, and the status endpoint."""
 
@@ -107,13 +120,16 @@ def make_handler(project: Project, state: PreviewState) -> type[http.server.Base
             if path in ("/", "/index.html"):
                 self._send(200, self._index().encode("utf-8"), "text/html; charset=utf-8")
                 return
-            name = path.removeprefix("/build/")
-            target = (project.build / name).resolve()
-            if (
-                not path.startswith("/build/")
-                or not target.is_relative_to(project.build.resolve())
-                or not target.is_file()
-            ):
+            if path.startswith("/templates/fonts/"):
+                # The pages load the house fonts from ../templates/fonts, as from disk.
+                font = _inside(project.fonts, path.removeprefix("/templates/fonts/"))
+                if font is not None and font.suffix in FONT_TYPES:
+                    self._send(200, font.read_bytes(), FONT_TYPES[font.suffix])
+                else:
+                    self._send(404, b"not found", "text/plain")
+                return
+            target = _inside(project.build, path.removeprefix("/build/"))
+            if not path.startswith("/build/") or target is None:
                 self._send(404, b"not found", "text/plain")
                 return
             if target.suffix == ".html":

@@ -118,7 +118,24 @@ def test_serve_rebuilds_on_a_data_edit_and_reports_errors(
 
 def test_serve_refuses_paths_outside_build(server: tuple[str, Project]) -> None:
     base, _ = server
-    for path in ("build/../data/house.yaml", "build/%2e%2e/data/house.yaml", "data/house.yaml"):
+    for path in (
+        "build/../data/house.yaml",
+        "build/%2e%2e/data/house.yaml",
+        "data/house.yaml",
+        "templates/fonts/../css/report.css",
+        "templates/fonts/%2e%2e/css/report.css",
+        "templates/fonts/README.md",
+        "templates/css/report.css",
+    ):
         with pytest.raises(urllib.error.HTTPError) as info:
             get(base + path)
         assert info.value.code == 404
+
+
+def test_serve_serves_the_house_fonts_the_pages_load(server: tuple[str, Project]) -> None:
+    base, project = server
+    page = get(base + "build/alpha.html")
+    assert 'url("../templates/fonts/DejaVuSans.ttf")' in page  # resolves to /templates/fonts/
+    with urllib.request.urlopen(base + "templates/fonts/DejaVuSans.ttf", timeout=10) as reply:  # noqa: S310
+        assert reply.headers["Content-Type"] == "font/ttf"
+        assert reply.read() == (project.fonts / "DejaVuSans.ttf").read_bytes()

@@ -111,6 +111,11 @@ def eventually(check: Callable[[], bool], what: str, timeout: float = 60) -> Non
 
 
 PAGE_TEXT = "document.body ? document.body.innerText : ''"
+FONTS_READY = (
+    "document.fonts.status === 'loaded' && "
+    "[...document.fonts].some(f => f.family.includes('House Sans') && f.status === 'loaded') && "
+    "![...document.fonts].some(f => f.status === 'error')"
+)
 ERROR_TEXT = "(document.getElementById('reportgen-error') || {}).textContent || ''"
 
 
@@ -121,6 +126,9 @@ def test_open_page_reloads_after_a_data_edit_and_shows_errors(
     base, project = server
     browser.open(base + "build/alpha.html")
     eventually(lambda: "41.3%" in browser.evaluate(PAGE_TEXT), "the first build")
+    # The page is set in the house fonts, served from templates/fonts like from disk.
+    eventually(lambda: browser.evaluate(FONTS_READY), "its fonts loaded")
+    assert browser.evaluate("document.fonts.check('12px \"House Sans\"')")
     browser.evaluate("window.reportgenMarker = 1")  # gone after a reload, kept otherwise
     shipments = project.data / "market/china_ai_shipments.csv"
 
