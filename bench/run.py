@@ -4,7 +4,8 @@
 
 Measures, on this machine: the clean build of all sample reports; the share of it spent in
 WeasyPrint and in matplotlib; the no-op rebuild; the rebuild after one pricing cell changes
-(as a ratio to the clean build); --jobs 2 against --jobs 1 on a 50-company universe; peak
+(as a ratio to the clean build, for the sample reports and for a sector note among 50
+initiations); --jobs 2 against --jobs 1 on a 50-company universe; peak
 memory of any one build process; and time per report on synthetic universes of N companies
 generated from the sample companies. Paste the output into bench/RESULTS.md.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = ("cambricon", "iluvatar", "metax")
+SECTOR = "deepseek-v4-pricing"
 
 
 def copy_project(dest: Path) -> Path:
@@ -47,6 +49,15 @@ def cli(root: Path, *args: str) -> float:
     if done.returncode != 0:
         raise SystemExit(f"build failed:\n{done.stderr}")
     return elapsed
+
+
+def edit_pricing_cell(root: Path) -> None:
+    """Change one price in the pricing table (Command R7B's input price, 0.04 -> 0.05)."""
+    pricing = root / "data/market/llm_pricing.csv"
+    text = pricing.read_text(encoding="utf-8")
+    old = "76,Overseas,Command (Cohere),Command R7B,,Y,0.04,"
+    assert old in text, "the benchmark's pricing row changed; pick another cell"
+    pricing.write_text(text.replace(old, old.replace(",0.04,", ",0.05,")), encoding="utf-8")
 
 
 def engine_shares(root: Path) -> tuple[float, float, float]:
@@ -123,10 +134,7 @@ def main() -> None:
         print(f"clean build, all {reports} sample reports (--jobs {cores}): {clean:.2f} s")
         noop = min(cli(root) for _ in range(3))
         print(f"no-op rebuild (best of 3, whole process): {noop:.3f} s")
-        pricing = root / "data/market/llm_pricing.csv"
-        text = pricing.read_text(encoding="utf-8")
-        old = "76,Overseas,Command (Cohere),Command R7B,,Y,0.04,"
-        pricing.write_text(text.replace(old, old.replace(",0.04,", ",0.05,")), encoding="utf-8")
+        edit_pricing_cell(root)
         edit = cli(root)
         share = edit / clean
         print(f"rebuild after one pricing cell: {edit:.2f} s = {share:.1%} of the clean build")
@@ -152,6 +160,15 @@ def main() -> None:
                 print(
                     f"universe N={n}: --jobs 1 {one:.1f} s, --jobs 2 {two:.1f} s, "
                     f"speed-up {one / two:.2f}x; per report {two / n:.2f} s (--jobs 2)"
+                )
+                # The same edit where a sector note sits among the initiations it does not touch.
+                shutil.copytree(REPO / "data/reports" / SECTOR, root / "data/reports" / SECTOR)
+                clean = cli(root, "--force")
+                edit_pricing_cell(root)
+                edit = cli(root)
+                print(
+                    f"universe N={n} plus the sector note: clean build {clean:.1f} s; rebuild "
+                    f"after one pricing cell {edit:.2f} s = {edit / clean:.1%} of it"
                 )
             else:
                 two = cli(root, "--force", "--jobs", "2")
