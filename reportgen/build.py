@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,44 +212,105 @@ class ReportOutcome:
     reused: int
 
 
-def _exhibit_svg(
+def _reusable(
+    project: Project,
+    definition: ReportDefinition,
+    ref: Any,
+    previous: ReportRecord | None,
+    builder_code: dict[str, str],
+    force: bool,
+) -> ExhibitRecord | None:
+    """The previous record of a chart whose SVG still stands: nothing it read, ran or was
+    asked has changed since it was drawn (None when the chart must be drawn)."""
+    spec = EXHIBITS[ref.id]
+    if spec.kind != "chart" or force or previous is None:
+        return None
+    old = previous.exhibits.get(ref.name)
+    code = builder_code.get(builder_module_key(spec.build.__module__), "")
+    params = params_key(ref.id, dict(ref.params))
+    if old is None or exhibit_reasons(project, old, code, params):
+        return None
+    return old
+
+
+def charts_to_draw(
+    project: Project,
+    definition: ReportDefinition,
+    previous: ReportRecord | None,
+    force: bool = False,
+) -> list[str]:
+    """Names of the report's charts that must be drawn (the runner may draw them in parallel)."""
+    _, builder_code = code_hashes()
+    return [
+        ref.name
+        for ref in definition.exhibits
+        if EXHIBITS[ref.id].kind == "chart"
+        and _reusable(project, definition, ref, previous, builder_code, force) is None
+    ]
+
+
+Drawn = tuple[RenderedExhibit, ExhibitRecord]
+
+
+def draw_exhibit(
+    project: Project,
+    ds: Dataset,
+    definition: ReportDefinition,
+    name: str,
+    builder_code: dict[str, str] | None = None,
+) -> Drawn:
+    """Build one exhibit and the record of what it read (a task of its own: pure, no writes)."""
+    ref = next(r for r in definition.exhibits if r.name == name)
+    spec = EXHIBITS[ref.id]
+    if builder_code is None:
+        _, builder_code = code_hashes()
+    with recording() as reads:
+        exhibit = build_exhibit(ds, definition, ref)
+    rec = ExhibitRecord(
+        inputs=fingerprint(project, reads),
+        code=builder_code.get(builder_module_key(spec.build.__module__), ""),
+        params=params_key(ref.id, dict(ref.params)),
+        output=f"figures/{definition.slug}/{ref.name}.svg" if exhibit.svg is not None else None,
+        output_hash=hashlib.sha256(exhibit.svg).hexdigest() if exhibit.svg is not None else "",
+    )
+    return exhibit, rec
+
+
+def _exhibit(
     project: Project,
     ds: Dataset,
     definition: ReportDefinition,
     ref: Any,
     previous: ReportRecord | None,
     builder_code: dict[str, str],
-    force: bool = False,
+    force: bool,
+    predrawn: Mapping[str, Drawn],
 ) -> tuple[RenderedExhibit, ExhibitRecord, bool]:
-    """Draw an exhibit, or reuse its SVG when nothing it read, ran or was asked has changed."""
-    spec = EXHIBITS[ref.id]
-    code = builder_code.get(builder_module_key(spec.build.__module__), "")
-    params = params_key(ref.id, dict(ref.params))
-    output = f"figures/{definition.slug}/{ref.name}.svg"
-    old = previous.exhibits.get(ref.name) if previous else None
-    reuse = old is not None and not force and not exhibit_reasons(project, old, code, params)
-    if spec.kind == "chart" and reuse and old is not None:
-        svg = (project.root / output).read_bytes()
-        record(project.root / k for k in old.inputs if not k.startswith(DIR_PREFIX))
+    """An exhibit for the page: drawn by another task, reused from disk, or drawn here."""
+    if ref.name in predrawn:
+        exhibit, rec = predrawn[ref.name]
+        _record_inputs(project, rec)
+        return exhibit, rec, True
+    old = _reusable(project, definition, ref, previous, builder_code, force)
+    if old is not None and old.output is not None:
+        spec = EXHIBITS[ref.id]
+        _record_inputs(project, old)
         exhibit = RenderedExhibit(
             id=ref.name,
             number=ref.number,
             kind=spec.kind,
             title=ref.title or spec.title,
             source=ref.source or spec.source,
-            svg=svg,
+            svg=(project.root / old.output).read_bytes(),
         )
         return exhibit, old, False
-    with recording() as reads:
-        exhibit = build_exhibit(ds, definition, ref)
-    rec = ExhibitRecord(
-        inputs=fingerprint(project, reads),
-        code=code,
-        params=params,
-        output=output if exhibit.svg is not None else None,
-        output_hash=hashlib.sha256(exhibit.svg).hexdigest() if exhibit.svg is not None else "",
-    )
-    return exhibit, rec, True
+    exhibit, rec = draw_exhibit(project, ds, definition, ref.name, builder_code)
+    return exhibit, rec, True  # its reads were recorded as it ran
+
+
+def _record_inputs(project: Project, rec: ExhibitRecord) -> None:
+    """Count an exhibit drawn elsewhere (or earlier) as read by this report: files and folders."""
+    record(project.root / k.removeprefix(DIR_PREFIX) for k in rec.inputs)
 
 
 def build_report(
@@ -260,11 +321,12 @@ def build_report(
     progress: Progress = lambda _m: None,
     options: BuildOptions = DEFAULT_OPTIONS,
     previous: ReportRecord | None = None,
+    predrawn: Mapping[str, Drawn] | None = None,
 ) -> ReportOutcome:
     """Build one report: exhibits, HTML, then a checked PDF; outputs replaced atomically.
 
     Exhibits whose inputs, parameters and builder code are unchanged since ``previous``
-    are not redrawn: their SVG on disk is reused.
+    are not redrawn: their SVG on disk is reused. ``predrawn`` holds charts other tasks drew.
     """
     start = time.perf_counter()
     report_code, builder_code = code_hashes()
@@ -281,8 +343,8 @@ def build_report(
         drawn = 0
         for ref in definition.exhibits:
             progress(f"{definition.slug}: exhibit {ref.number} ({ref.name})")
-            exhibit, rec, fresh = _exhibit_svg(
-                project, ds, definition, ref, previous, builder_code, options.force
+            exhibit, rec, fresh = _exhibit(
+                project, ds, definition, ref, previous, builder_code, options.force, predrawn or {}
             )
             drawn += fresh
             exhibits.append(exhibit)

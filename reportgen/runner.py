@@ -7,7 +7,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,32 +93,47 @@ def remove_outputs(project: Project, slug: str) -> None:
 _STATE: dict[str, Any] = {}
 
 
-def _build_one(slug: str) -> tuple[str, Any]:
-    """Worker: build one report; user errors come back as problems, not exceptions."""
+def _progress(message: str) -> None:
+    queue = _STATE.get("queue")
+    if queue is not None:
+        queue.put(message)
+    else:
+        _STATE["reporter"].task(message)
+
+
+def _build_one(slug: str, predrawn: dict[str, Any] | None = None) -> tuple[str, Any]:
+    """Task: build one report; user errors come back as problems, not exceptions."""
     from reportgen.build import build_report
 
     st = _STATE
-    queue = st.get("queue")
-
-    def progress(message: str) -> None:
-        if queue is not None:
-            queue.put(message)
-        else:
-            st["reporter"].task(message)
-
     try:
         outcome = build_report(
             st["project"],
             st["ds"],
             st["definitions"][slug],
             st["house"],
-            progress,
+            _progress,
             st["options"],
             st["manifest"].reports.get(slug),
+            predrawn,
         )
     except ReportgenError as exc:
         return slug, exc.problems
     return slug, outcome
+
+
+def _draw_one(slug: str, name: str) -> tuple[str, str, Any]:
+    """Task: draw one chart of a report (returned, not written: the report task writes it)."""
+    from reportgen.build import draw_exhibit
+
+    st = _STATE
+    definition = st["definitions"][slug]
+    _progress(f"{slug}: drawing {name}")
+    try:
+        drawn = draw_exhibit(st["project"], st["ds"], definition, name)
+    except ReportgenError as exc:
+        return slug, name, exc.problems
+    return slug, name, drawn
 
 
 def run_build(
@@ -225,7 +240,17 @@ def _run_locked(
         summary.reused += outcome.reused
         reporter.done(slug, outcome.result.seconds, outcome.drawn, outcome.reused)
 
-    jobs = min(options.jobs or os.cpu_count() or 1, len(by_slug))
+    jobs = options.jobs or os.cpu_count() or 1
+    draws: dict[str, list[str]] = {}
+    if jobs > 1:
+        from reportgen.build import charts_to_draw
+
+        # Charts are tasks of their own: a lone stale report still uses every core.
+        draws = {
+            slug: charts_to_draw(project, d, manifest.reports.get(slug), options.force)
+            for slug, d in by_slug.items()
+        }
+    jobs = min(jobs, len(by_slug) + sum(len(names) for names in draws.values()))
     _STATE.clear()
     _STATE.update(
         project=project,
@@ -242,7 +267,7 @@ def _run_locked(
             for slug in by_slug:
                 accept(*_build_one(slug))
         else:
-            _run_parallel(list(by_slug), jobs, reporter, accept)
+            _run_parallel(draws, jobs, reporter, accept)
     finally:
         _STATE.clear()
     summary.results.sort(key=lambda r: r.slug)
@@ -256,9 +281,16 @@ def report_slugs_exist(project: Project) -> bool:
 
 
 def _run_parallel(
-    slugs: list[str], jobs: int, reporter: Reporter, accept: Callable[[str, Any], None]
+    draws: dict[str, list[str]],
+    jobs: int,
+    reporter: Reporter,
+    accept: Callable[[str, Any], None],
 ) -> None:
-    """Build reports in forked worker processes; progress messages come back on a queue."""
+    """Run chart and report tasks in forked workers; a report starts once its charts are drawn.
+
+    Reports with the most charts go first (they are the largest), so the longest chain of
+    tasks starts early. Progress messages come back on a queue.
+    """
     ctx = mp.get_context("fork")
     queue = ctx.SimpleQueue()
     _STATE["queue"] = queue
@@ -273,13 +305,41 @@ def _run_parallel(
 
     thread = threading.Thread(target=pump, daemon=True)
     thread.start()
+    waiting = {slug: set(names) for slug, names in draws.items()}
+    drawn: dict[str, dict[str, Any]] = {slug: {} for slug in draws}
+    failed: dict[str, list[Problem]] = {}
     try:
         with ProcessPoolExecutor(
             max_workers=jobs, mp_context=ctx, initializer=die_with_parent
         ) as pool:
-            futures = [pool.submit(_build_one, slug) for slug in slugs]
-            for future in as_completed(futures):
-                accept(*future.result())
+            running: dict[Future[Any], str] = {}
+
+            def start_report(slug: str) -> None:
+                if slug in failed:
+                    accept(slug, failed[slug])
+                else:
+                    running[pool.submit(_build_one, slug, drawn[slug])] = "report"
+
+            for slug in sorted(draws, key=lambda s: -len(draws[s])):
+                for name in draws[slug]:
+                    running[pool.submit(_draw_one, slug, name)] = "chart"
+                if not draws[slug]:
+                    start_report(slug)
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    kind = running.pop(future)
+                    if kind == "report":
+                        accept(*future.result())
+                        continue
+                    slug, name, result = future.result()
+                    if isinstance(result, list):
+                        failed.setdefault(slug, []).extend(result)
+                    else:
+                        drawn[slug][name] = result
+                    waiting[slug].discard(name)
+                    if not waiting[slug]:
+                        start_report(slug)
     finally:
         stop.set()
         thread.join(timeout=5)

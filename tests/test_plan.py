@@ -9,6 +9,7 @@ import pytest
 
 from reportgen import build as build_module
 from reportgen import plan as plan_module
+from reportgen.errors import BuildError
 from reportgen.options import BuildOptions
 from reportgen.plan import make_plan
 from reportgen.project import Project
@@ -208,6 +209,33 @@ def test_parallel_workers_build_the_same_bytes(built: Project, tmp_path: Path) -
     assert sorted(summary.built) == ["alpha", "beta"]
     for name in ("alpha.pdf", "beta.pdf", "alpha.html"):
         assert (other.build / name).read_bytes() == (built.build / name).read_bytes()
+
+
+def test_a_lone_stale_report_draws_its_charts_as_parallel_tasks(built: Project) -> None:
+    before = outputs(built)
+    messages: list[str] = []
+    summary = run_build(built, ["alpha"], BuildOptions(jobs=2, force=True), messages.append)
+    assert summary.built == ["alpha"] and summary.drawn == 2
+    drawing = sorted(m for m in messages if ": drawing " in m)
+    assert drawing == ["alpha: drawing day0-matrix", "alpha: drawing shipment-share-2025"]
+    after = outputs(built)
+    same = {k: v[1] for k, v in after.items()} == {k: v[1] for k, v in before.items()}
+    assert same  # the same bytes as the serial build
+
+
+def test_a_chart_task_error_fails_its_report_and_keeps_its_outputs(built: Project) -> None:
+    before = outputs(built)
+    edit(
+        built.reports / "alpha" / "report.yaml",
+        "      - id: day0-matrix\n",
+        "      - id: day0-matrix\n      - id: io-ratios\n",  # lacks its model-name lists
+    )
+    edit(built.data / "market/gpgpu_market.csv", "2029E", "2029E")  # beta stays up to date
+    with pytest.raises(BuildError) as info:
+        run_build(built, None, BuildOptions(jobs=2), lambda _m: None)
+    assert [p.path for p in info.value.problems] == ["data/reports/alpha/report.yaml"]
+    assert "io-ratios" in info.value.problems[0].message
+    assert outputs(built) == before
 
 
 def test_strict_fails_on_the_warnings_of_an_up_to_date_report(tmp_path: Path) -> None:
