@@ -33,6 +33,7 @@ from reportgen.plan import (
 )
 from reportgen.project import Project
 from reportgen.render.bounded import run_bounded
+from reportgen.render.inline import inline_charts
 from reportgen.render.pdf import html_to_pdf
 from reportgen.render.prose import render_prose
 from reportgen.render.templates import template_env
@@ -390,7 +391,8 @@ def build_report(
             write_atomic(path, data)
     html_path = project.build / f"{definition.slug}.html"
     pdf_path = project.build / f"{definition.slug}.pdf"
-    write_atomic(html_path, html.encode("utf-8"))
+    page = inline_charts(html).encode("utf-8")  # browsers: chart text in the page's fonts
+    write_atomic(html_path, page)
     write_atomic(pdf_path, pdf)
     # A removed exhibit leaves no orphan SVG behind.
     keep = {path.name for path, _ in svgs}
@@ -400,7 +402,7 @@ def build_report(
             if stale.name not in keep:
                 stale.unlink()
     outputs = {
-        f"build/{definition.slug}.html": hashlib.sha256(html.encode("utf-8")).hexdigest(),
+        f"build/{definition.slug}.html": hashlib.sha256(page).hexdigest(),
         f"build/{definition.slug}.pdf": hashlib.sha256(pdf).hexdigest(),
     }
     result = BuildResult(

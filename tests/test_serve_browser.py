@@ -116,6 +116,7 @@ FONTS_READY = (
     "[...document.fonts].some(f => f.family.includes('House Sans') && f.status === 'loaded') && "
     "![...document.fonts].some(f => f.status === 'error')"
 )
+CHART_FONT = "getComputedStyle(document.querySelector('svg.chart text')).fontFamily"
 ERROR_TEXT = "(document.getElementById('reportgen-error') || {}).textContent || ''"
 
 
@@ -129,6 +130,8 @@ def test_open_page_reloads_after_a_data_edit_and_shows_errors(
     # The page is set in the house fonts, served from templates/fonts like from disk.
     eventually(lambda: browser.evaluate(FONTS_READY), "its fonts loaded")
     assert browser.evaluate("document.fonts.check('12px \"House Sans\"')")
+    # Charts are inline, so their text is set in the page's fonts too.
+    assert browser.evaluate(CHART_FONT).startswith('"House Sans"')
     browser.evaluate("window.reportgenMarker = 1")  # gone after a reload, kept otherwise
     shipments = project.data / "market/china_ai_shipments.csv"
 
