@@ -412,7 +412,7 @@ def test_company_checks_never_modify_the_data(project_copy: Path) -> None:
 
 
 def test_rule_terms_and_periods() -> None:
-    from reportgen import checks
+    from reportgen.checks import statements as checks
 
     term = checks.parse_term("-|cogs|@year/2")
     assert (term.item, term.sign, term.absolute, term.lag, term.weight) == (
@@ -438,7 +438,7 @@ def test_rule_terms_and_periods() -> None:
 
 
 def test_rule_range_bounds_a_ratio_by_its_inputs_rounding() -> None:
-    from reportgen import checks
+    from reportgen.checks import statements as checks
 
     rule = checks.pct("x", ["a"], ["b"])
     a, b = checks.parse_term("a"), checks.parse_term("b")

@@ -1,325 +1,15 @@
-"""`reportgen check`: every published value that disagrees with its computed value."""
+"""A company's statement ties, derived rows, period sums and consensus differences."""
 
 from __future__ import annotations
 
 import itertools
-import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
+from reportgen.checks.mismatch import Mismatch, as_number, int_line, outside
 from reportgen.data.companies import PERIOD_TABLES, Company
-from reportgen.data.dataset import Dataset
-from reportgen.data.schemas import SCHEMAS
-from reportgen.data.sources import line_of
 from reportgen.data.validate import LINE
-from reportgen.models import company as cm
-from reportgen.models.pricing import within_rounding
-
-LABEL_COLUMNS = (
-    "label",
-    "model",
-    "product",
-    "vendor_group",
-    "vendor",
-    "name",
-    "line_item",
-    "metric",
-)
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    """A published value outside the rounding its source printed it with."""
-
-    path: str
-    line: int | None
-    row: str
-    column: str
-    published: float
-    computed: float
-    tolerance: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return (
-            f"{where}: {self.row}: column '{self.column}': published {self.published:g}, "
-            f"computed {self.computed:.6g} ({self.tolerance})"
-        )
-
-
-def _label(row: dict[str, object]) -> str:
-    for col in LABEL_COLUMNS:
-        value = row.get(col)
-        if isinstance(value, str) and value:
-            return value
-    return "row"
-
-
-def find_mismatches(dataset: Dataset) -> list[Mismatch]:
-    """Compare each declared published value with its computed value: tables, then companies.
-
-    The data are never edited: a difference is reported, and the analyst decides.
-    """
-    return table_mismatches(dataset) + company_mismatches(dataset)
-
-
-def table_mismatches(dataset: Dataset, only: Collection[str] | None = None) -> list[Mismatch]:
-    """Each declared published column of the market tables against its computed column.
-
-    ``only`` limits the check to some tables, so an exhibit that marks differences in one
-    table reads (and depends on) that table alone.
-    """
-    found: list[Mismatch] = []
-    for name, schema in sorted(SCHEMAS.items()):
-        if not schema.checks or name not in dataset.names:
-            continue
-        if only is not None and name not in only:
-            continue
-        frame = dataset.table(name)
-        for check in schema.checks:
-            tolerance = f"printed to {check.decimals} dp"
-            if check.bounds:
-                tolerance += ", inputs rounded to the cent"
-            if check.slack:
-                tolerance += f", slack {check.slack:g}"
-            for row in frame.to_dict("records"):
-                published = row[check.published]
-                computed = row[check.computed]
-                if published is None or computed is None:
-                    continue
-                if math.isnan(published) or math.isnan(computed):
-                    continue
-                if within_rounding(published, computed, check.decimals, check.slack):
-                    continue
-                if check.bounds is not None:
-                    low, high = row[check.bounds[0]], row[check.bounds[1]]
-                    half = 0.5 * 10.0 ** (-check.decimals)
-                    if low == low and high == high and low - half <= published <= high + half:
-                        continue
-                line = row[LINE]
-                found.append(
-                    Mismatch(
-                        path=dataset.files[name],
-                        line=None if line is None or line != line else int(line),
-                        row=_label(row),
-                        column=check.published,
-                        published=float(published),
-                        computed=float(computed),
-                        tolerance=tolerance,
-                    )
-                )
-    return found
-
-
-# --- companies: residual income, summary, cost of equity, scenarios ------------------------
-
-#: RI rows are printed to the Rmb mn (0.5) from explicit inputs printed to the Rmb mn, whose
-#: rounding compounds through the roll-forward: up to 0.05% of the value (for residual
-#: income, of that year's net profit). Argued in tests/models/test_valuation.py.
-RI_MONEY_HALF = 0.5
-RI_INPUT_REL = 0.0005
-#: ROAE and spread: printed to 0.1pt (0.05) plus 0.01pt for the inputs' rounding.
-RI_RATE_PT = 0.06
-#: Summary PVs and equity value: within 0.05% of the published equity value (the input
-#: rounding above, carried into the perpetuity).
-SUMMARY_REL = 0.0005
-#: The source prints a cost of equity to one decimal (8.4%, 8.3%, 6.5%); the stated value is
-#: compared with CAPM at that precision, so Cambricon's 8.4 against 8.36 is within rounding
-#: (and its table used the unrounded 8.36), while MetaX's 6.5 against 6.875 is reported.
-COST_OF_EQUITY_DECIMALS = 1
-#: Scenario upside is printed to 2 dp; implied multiples as whole numbers.
-UPSIDE_DECIMALS = 2
-MULTIPLE_DECIMALS = 0
-#: ri_published.csv column -> RIYear attribute.
-RI_COLUMNS = (
-    ("total_equity_rmb_mn", "total_equity"),
-    ("net_profit_rmb_mn", "net_profit"),
-    ("residual_income_rmb_mn", "residual_income"),
-    ("roae_pct", "roae"),
-    ("spread_pct", "spread"),
-)
-#: ri_summary_published.yaml key -> RIValuation attribute (within SUMMARY_REL).
-SUMMARY_KEYS = (
-    ("pv_of_forecast_period_rmb_mn", "pv_forecast"),
-    ("pv_of_continuing_value_rmb_mn", "pv_continuing_value"),
-    ("equity_value_rmb_mn", "equity_value"),
-)
-
-
-def _int_line(value: object) -> int | None:
-    """A row's `_line` as an int (None when missing)."""
-    number = _number(value)
-    return None if number is None else int(number)
-
-
-def _number(value: object) -> float | None:
-    """A finite float, or None for empty cells and non-numbers."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return None if math.isnan(value) else float(value)
-
-
-def _off(published: float, computed: float, tol: float) -> bool:
-    """True when published and computed differ by more than ``tol`` (float noise allowed)."""
-    return abs(published - computed) > tol + 1e-9
-
-
-def ri_row_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatch]:
-    """Each printed RI table cell against the row rebuilt from ri_inputs and company.yaml."""
-    path = f"{company.folder}/ri_published.csv"
-    mine = {r.year: r for r in cv.ri.rows}
-    found: list[Mismatch] = []
-    for row in company.tables["ri_published"].to_dict("records"):
-        year = mine.get(int(row["year"]))
-        for column, attr in RI_COLUMNS:
-            published = _number(row[column])
-            value = None if year is None else getattr(year, attr)
-            if published is None or value is None or year is None:
-                continue  # not printed, or not computable (no opening equity)
-            if attr in ("roae", "spread"):
-                computed, tol, text = 100.0 * value, RI_RATE_PT, f"within {RI_RATE_PT:g}pt"
-            else:
-                base = abs(year.net_profit) if attr == "residual_income" else abs(published)
-                computed, tol = value, RI_MONEY_HALF + RI_INPUT_REL * base
-                text = f"printed to Rmb mn, inputs rounded: within {tol:.3g}"
-            if _off(published, computed, tol):
-                found.append(
-                    Mismatch(
-                        path,
-                        _int_line(row[LINE]),
-                        str(year.year),
-                        column,
-                        published,
-                        computed,
-                        text,
-                    )
-                )
-    return found
-
-
-def ri_summary_mismatches(
-    company: Company, cv: cm.CompanyValuation, root: Path | None
-) -> list[Mismatch]:
-    """The printed RI summary (PVs, equity value, shares, target) against the computed one."""
-    summary = company.ri_summary_published
-    name = "ri_summary_published.yaml"
-    checks: list[tuple[str, float, float, str]] = []
-    ending = _number(summary.get("ending_equity_capital_rmb_mn"))
-    if ending is not None:
-        checks.append(
-            (
-                "ending_equity_capital_rmb_mn",
-                cv.ri.ending_equity,
-                RI_MONEY_HALF,
-                "printed to Rmb mn",
-            )
-        )
-    equity = _number(summary.get("equity_value_rmb_mn"))
-    for key, attr in SUMMARY_KEYS if equity is not None else ():
-        checks.append(
-            (
-                key,
-                getattr(cv.ri, attr),
-                SUMMARY_REL * abs(equity or 0.0),
-                f"within {100 * SUMMARY_REL:g}% of the equity value",
-            )
-        )
-    checks.append(("shares_mn", company.shares_mn, 0.0, "company.yaml shares_mn"))
-    checks.append(("hkd_rmb", company.valuation.model_per_listing, 0.0, "company.yaml fx"))
-    for key in summary:
-        if key.startswith("price_target_"):
-            tol = cm.TARGET_TOLERANCE * abs(_number(summary[key]) or 0.0)
-            checks.append(
-                (key, cv.model_value, tol, f"model value within {100 * cm.TARGET_TOLERANCE:g}%")
-            )
-    found: list[Mismatch] = []
-    for key, computed, tol, text in checks:
-        published = _number(summary.get(key))
-        if published is not None and _off(published, computed, tol):
-            line = cm.yaml_key_line(company, key, root, name)
-            found.append(
-                Mismatch(
-                    f"{company.folder}/{name}", line, "summary", key, published, computed, text
-                )
-            )
-    return found
-
-
-def cost_of_equity_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatch]:
-    """The stated cost of equity against rf + beta x ERP, at the printed precision."""
-    stated, capm = cv.cost_of_equity_stated_pct, cv.cost_of_equity_capm_pct
-    if within_rounding(stated, capm, COST_OF_EQUITY_DECIMALS):
-        return []
-    key = "cost_of_equity_pct_stated"
-    return [
-        Mismatch(
-            f"{company.folder}/company.yaml",
-            line_of(company.raw.get("valuation"), key),
-            "valuation",
-            key,
-            stated,
-            capm,
-            f"CAPM rf + beta x ERP, printed to {COST_OF_EQUITY_DECIMALS} dp; "
-            f"the table used {cv.cost_of_equity_used_pct:g}",
-        )
-    ]
-
-
-def scenario_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatch]:
-    """Each scenario's printed upside and implied multiple against the computed ones."""
-    found: list[Mismatch] = []
-    raw = company.raw.get("scenarios")
-    path = f"{company.folder}/company.yaml"
-    for name, sc in cv.scenarios.items():
-        node = raw.get(name) if isinstance(raw, Mapping) else None
-        pairs = [
-            (
-                "upside_pct_published",
-                company.scenarios[name].upside_pct_published,
-                100.0 * sc.upside,
-                UPSIDE_DECIMALS,
-                "value / price - 1",
-            ),
-            (
-                "multiple_published",
-                sc.multiple_published,
-                sc.implied_ps,
-                MULTIPLE_DECIMALS,
-                f"implied {sc.multiple_basis or 'multiple'}",
-            ),
-        ]
-        for key, published, computed, decimals, what in pairs:
-            if published is None or computed is None:
-                continue
-            if not within_rounding(float(published), computed, decimals):
-                found.append(
-                    Mismatch(
-                        path,
-                        line_of(node, key),
-                        f"scenarios.{name}",
-                        key,
-                        float(published),
-                        computed,
-                        f"{what}, printed to {decimals} dp",
-                    )
-                )
-    base = company.scenarios.get("base")
-    if base is not None and base.value != company.price_target:
-        found.append(
-            Mismatch(
-                path,
-                line_of(raw.get("base") if isinstance(raw, Mapping) else None, "value"),
-                "scenarios.base",
-                "value",
-                base.value,
-                company.price_target,
-                "the base case is the published price target",
-            )
-        )
-    return found
-
 
 # --- companies: statement ties and derived rows --------------------------------------------
 #
@@ -592,10 +282,10 @@ def read_lines(company: Company, tables: Sequence[str]) -> dict[str, Line]:
         periods = [c for c in frame.columns if c not in (LINE, "line_item")]
         path = f"{company.folder}/{PERIOD_TABLES[name].path}"
         for row in frame.to_dict("records"):
-            values = {p: v for p in periods if (v := _number(row[p])) is not None}
+            values = {p: v for p in periods if (v := as_number(row[p])) is not None}
             item = str(row["line_item"])
             decimals = printed_decimals(list(values.values()))
-            lines.setdefault(item, Line(item, values, decimals, path, _int_line(row[LINE])))
+            lines.setdefault(item, Line(item, values, decimals, path, int_line(row[LINE])))
     return lines
 
 
@@ -715,7 +405,7 @@ def subperiod_mismatches(lines: Mapping[str, Line]) -> list[Mismatch]:
                 continue
             half = 0.5 * 10.0 ** (-line.decimals)
             total = sum(parts.values())
-            if _off(published, total, half * (len(parts) + 1)):
+            if outside(published, total, half * (len(parts) + 1)):
                 found.append(
                     Mismatch(
                         line.path,
@@ -744,7 +434,7 @@ def consensus_diff_mismatches(company: Company) -> list[Mismatch]:
     house, consensus = parse_term("house"), parse_term("consensus")
     found: list[Mismatch] = []
     for row in frame.to_dict("records"):
-        cells = {str(c): v for c in frame.columns if (v := _number(row[c])) is not None}
+        cells = {str(c): v for c in frame.columns if (v := as_number(row[c])) is not None}
         given = [v for c, v in cells.items() if c not in diffs and c != LINE]
         shown = [v for c, v in cells.items() if c in diffs]
         half, decimals = 0.5 * 10.0 ** (-printed_decimals(given)), printed_decimals(shown)
@@ -757,7 +447,7 @@ def consensus_diff_mismatches(company: Company) -> list[Mismatch]:
                 found.append(
                     Mismatch(
                         path,
-                        _int_line(row[LINE]),
+                        int_line(row[LINE]),
                         str(row["line_item"]),
                         column,
                         cells[column],
@@ -777,17 +467,4 @@ def statement_mismatches(company: Company) -> list[Mismatch]:
         found += subperiod_mismatches(lines)
     found += rule_mismatches(CONSENSUS_RULES, read_lines(company, ("estimates_vs_consensus",)))
     found += consensus_diff_mismatches(company)
-    return found
-
-
-def company_mismatches(dataset: Dataset) -> list[Mismatch]:
-    """Every company's published values against the computed ones, company by company."""
-    found: list[Mismatch] = []
-    for slug, cv in cm.value_all(dataset).items():
-        company = dataset.companies[slug]
-        found += ri_row_mismatches(company, cv)
-        found += ri_summary_mismatches(company, cv, dataset.root)
-        found += cost_of_equity_mismatches(company, cv)
-        found += scenario_mismatches(company, cv)
-        found += statement_mismatches(company)
     return found

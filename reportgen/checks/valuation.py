@@ -1,0 +1,200 @@
+"""A company's residual-income table, summary, cost of equity and scenarios, recomputed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from reportgen.checks.mismatch import Mismatch, as_number, int_line, outside
+from reportgen.data.companies import Company
+from reportgen.data.sources import line_of
+from reportgen.data.validate import LINE
+from reportgen.models import company as cm
+from reportgen.models.pricing import within_rounding
+
+#: RI rows are printed to the Rmb mn (0.5) from explicit inputs printed to the Rmb mn, whose
+#: rounding compounds through the roll-forward: up to 0.05% of the value (for residual
+#: income, of that year's net profit). Argued in tests/models/test_valuation.py.
+RI_MONEY_HALF = 0.5
+RI_INPUT_REL = 0.0005
+#: ROAE and spread: printed to 0.1pt (0.05) plus 0.01pt for the inputs' rounding.
+RI_RATE_PT = 0.06
+#: Summary PVs and equity value: within 0.05% of the published equity value (the input
+#: rounding above, carried into the perpetuity).
+SUMMARY_REL = 0.0005
+#: The source prints a cost of equity to one decimal (8.4%, 8.3%, 6.5%); the stated value is
+#: compared with CAPM at that precision, so Cambricon's 8.4 against 8.36 is within rounding
+#: (and its table used the unrounded 8.36), while MetaX's 6.5 against 6.875 is reported.
+COST_OF_EQUITY_DECIMALS = 1
+#: Scenario upside is printed to 2 dp; implied multiples as whole numbers.
+UPSIDE_DECIMALS = 2
+MULTIPLE_DECIMALS = 0
+#: ri_published.csv column -> RIYear attribute.
+RI_COLUMNS = (
+    ("total_equity_rmb_mn", "total_equity"),
+    ("net_profit_rmb_mn", "net_profit"),
+    ("residual_income_rmb_mn", "residual_income"),
+    ("roae_pct", "roae"),
+    ("spread_pct", "spread"),
+)
+#: ri_summary_published.yaml key -> RIValuation attribute (within SUMMARY_REL).
+SUMMARY_KEYS = (
+    ("pv_of_forecast_period_rmb_mn", "pv_forecast"),
+    ("pv_of_continuing_value_rmb_mn", "pv_continuing_value"),
+    ("equity_value_rmb_mn", "equity_value"),
+)
+
+
+def ri_row_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatch]:
+    """Each printed RI table cell against the row rebuilt from ri_inputs and company.yaml."""
+    path = f"{company.folder}/ri_published.csv"
+    mine = {r.year: r for r in cv.ri.rows}
+    found: list[Mismatch] = []
+    for row in company.tables["ri_published"].to_dict("records"):
+        year = mine.get(int(row["year"]))
+        for column, attr in RI_COLUMNS:
+            published = as_number(row[column])
+            value = None if year is None else getattr(year, attr)
+            if published is None or value is None or year is None:
+                continue  # not printed, or not computable (no opening equity)
+            if attr in ("roae", "spread"):
+                computed, tol, text = 100.0 * value, RI_RATE_PT, f"within {RI_RATE_PT:g}pt"
+            else:
+                base = abs(year.net_profit) if attr == "residual_income" else abs(published)
+                computed, tol = value, RI_MONEY_HALF + RI_INPUT_REL * base
+                text = f"printed to Rmb mn, inputs rounded: within {tol:.3g}"
+            if outside(published, computed, tol):
+                found.append(
+                    Mismatch(
+                        path,
+                        int_line(row[LINE]),
+                        str(year.year),
+                        column,
+                        published,
+                        computed,
+                        text,
+                    )
+                )
+    return found
+
+
+def ri_summary_mismatches(
+    company: Company, cv: cm.CompanyValuation, root: Path | None
+) -> list[Mismatch]:
+    """The printed RI summary (PVs, equity value, shares, target) against the computed one."""
+    summary = company.ri_summary_published
+    name = "ri_summary_published.yaml"
+    checks: list[tuple[str, float, float, str]] = []
+    ending = as_number(summary.get("ending_equity_capital_rmb_mn"))
+    if ending is not None:
+        checks.append(
+            (
+                "ending_equity_capital_rmb_mn",
+                cv.ri.ending_equity,
+                RI_MONEY_HALF,
+                "printed to Rmb mn",
+            )
+        )
+    equity = as_number(summary.get("equity_value_rmb_mn"))
+    for key, attr in SUMMARY_KEYS if equity is not None else ():
+        checks.append(
+            (
+                key,
+                getattr(cv.ri, attr),
+                SUMMARY_REL * abs(equity or 0.0),
+                f"within {100 * SUMMARY_REL:g}% of the equity value",
+            )
+        )
+    checks.append(("shares_mn", company.shares_mn, 0.0, "company.yaml shares_mn"))
+    checks.append(("hkd_rmb", company.valuation.model_per_listing, 0.0, "company.yaml fx"))
+    for key in summary:
+        if key.startswith("price_target_"):
+            tol = cm.TARGET_TOLERANCE * abs(as_number(summary[key]) or 0.0)
+            checks.append(
+                (key, cv.model_value, tol, f"model value within {100 * cm.TARGET_TOLERANCE:g}%")
+            )
+    found: list[Mismatch] = []
+    for key, computed, tol, text in checks:
+        published = as_number(summary.get(key))
+        if published is not None and outside(published, computed, tol):
+            line = cm.yaml_key_line(company, key, root, name)
+            found.append(
+                Mismatch(
+                    f"{company.folder}/{name}", line, "summary", key, published, computed, text
+                )
+            )
+    return found
+
+
+def cost_of_equity_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatch]:
+    """The stated cost of equity against rf + beta x ERP, at the printed precision."""
+    stated, capm = cv.cost_of_equity_stated_pct, cv.cost_of_equity_capm_pct
+    if within_rounding(stated, capm, COST_OF_EQUITY_DECIMALS):
+        return []
+    key = "cost_of_equity_pct_stated"
+    return [
+        Mismatch(
+            f"{company.folder}/company.yaml",
+            line_of(company.raw.get("valuation"), key),
+            "valuation",
+            key,
+            stated,
+            capm,
+            f"CAPM rf + beta x ERP, printed to {COST_OF_EQUITY_DECIMALS} dp; "
+            f"the table used {cv.cost_of_equity_used_pct:g}",
+        )
+    ]
+
+
+def scenario_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatch]:
+    """Each scenario's printed upside and implied multiple against the computed ones."""
+    found: list[Mismatch] = []
+    raw = company.raw.get("scenarios")
+    path = f"{company.folder}/company.yaml"
+    for name, sc in cv.scenarios.items():
+        node = raw.get(name) if isinstance(raw, Mapping) else None
+        pairs = [
+            (
+                "upside_pct_published",
+                company.scenarios[name].upside_pct_published,
+                100.0 * sc.upside,
+                UPSIDE_DECIMALS,
+                "value / price - 1",
+            ),
+            (
+                "multiple_published",
+                sc.multiple_published,
+                sc.implied_ps,
+                MULTIPLE_DECIMALS,
+                f"implied {sc.multiple_basis or 'multiple'}",
+            ),
+        ]
+        for key, published, computed, decimals, what in pairs:
+            if published is None or computed is None:
+                continue
+            if not within_rounding(float(published), computed, decimals):
+                found.append(
+                    Mismatch(
+                        path,
+                        line_of(node, key),
+                        f"scenarios.{name}",
+                        key,
+                        float(published),
+                        computed,
+                        f"{what}, printed to {decimals} dp",
+                    )
+                )
+    base = company.scenarios.get("base")
+    if base is not None and base.value != company.price_target:
+        found.append(
+            Mismatch(
+                path,
+                line_of(raw.get("base") if isinstance(raw, Mapping) else None, "value"),
+                "scenarios.base",
+                "value",
+                base.value,
+                company.price_target,
+                "the base case is the published price target",
+            )
+        )
+    return found
