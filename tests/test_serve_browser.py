@@ -41,6 +41,7 @@ class Browser:
                 "--headless=new",
                 "--no-sandbox",  # CI runs as root
                 "--disable-gpu",
+                "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
                 "--no-first-run",
                 "--remote-debugging-pipe",
                 f"--user-data-dir={profile}",
