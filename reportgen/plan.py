@@ -18,8 +18,18 @@ from reportgen.project import Project
 
 MANIFEST_VERSION = 1
 PACKAGE = Path(__file__).resolve().parent
-#: Modules holding exhibit builders: a change to one redraws only its own exhibits.
-BUILDER_MODULES = ("figures/sector.py", "figures/company.py", "figures/industry.py")
+#: Modules holding exhibit builders: a change to one redraws only its own exhibits. Every other
+#: module is shared code (a change redraws everything), so a helper that two builder modules use
+#: lives in a non-builder module (figures/company_data.py, figures/sector_style.py), never in one
+#: builder module imported by another.
+BUILDER_MODULES = (
+    "figures/company_charts.py",
+    "figures/company_tables.py",
+    "figures/industry.py",
+    "figures/sector_day0.py",
+    "figures/sector_market.py",
+    "figures/sector_pricing.py",
+)
 DIR_PREFIX = "dir:"
 
 
@@ -83,7 +93,7 @@ def code_hashes() -> tuple[str, dict[str, str]]:
 
 
 def builder_module_key(module: str) -> str:
-    """'reportgen.figures.sector' -> 'figures/sector.py' (the key used in code_hashes)."""
+    """'reportgen.figures.industry' -> 'figures/industry.py' (the key used in code_hashes)."""
     return module.removeprefix("reportgen.").replace(".", "/") + ".py"
 
 

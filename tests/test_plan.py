@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from reportgen import build as build_module
 from reportgen import plan as plan_module
 from reportgen.errors import BuildError
+from reportgen.figures.registry import EXHIBITS, load_builders
 from reportgen.options import BuildOptions
 from reportgen.plan import make_plan
 from reportgen.project import Project
@@ -150,13 +152,34 @@ def test_a_changed_builder_redraws_its_exhibits(
     built: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     report_code, builders = plan_module.code_hashes()
-    changed = {**builders, "figures/sector.py": "edited"}
+    changed = {**builders, "figures/sector_market.py": "edited"}
     monkeypatch.setattr(build_module, "code_hashes", lambda: (report_code, changed))
     monkeypatch.setattr(plan_module, "code_hashes", lambda: (report_code, changed))
     plan = make_plan(built)
-    assert plan.stale["alpha"] == ["figure builder code changed: day0-matrix, shipment-share-2025"]
+    assert plan.stale["alpha"] == ["figure builder code changed: shipment-share-2025"]
+    assert plan.stale["beta"] == ["figure builder code changed: gpgpu-localization"]
     summary = run(built)
-    assert sorted(summary.built) == ["alpha", "beta"] and summary.drawn == 3
+    # day0-matrix (figures/sector_day0.py) is reused: only the edited module's exhibits redraw
+    assert sorted(summary.built) == ["alpha", "beta"] and summary.drawn == 2
+    assert summary.reused == 1
+
+
+def test_every_builder_module_is_hashed_for_its_own_exhibits() -> None:
+    """Each module registering exhibits is in BUILDER_MODULES, and imports no other such module
+    (a change to a helper it imported from one would not redraw its exhibits)."""
+    load_builders()
+    registering = {plan_module.builder_module_key(s.build.__module__) for s in EXHIBITS.values()}
+    assert registering == set(plan_module.BUILDER_MODULES)
+    builder_names = {"reportgen." + m.removesuffix(".py").replace("/", ".") for m in registering}
+    for module in plan_module.BUILDER_MODULES:
+        tree = ast.parse((plan_module.PACKAGE / module).read_text(encoding="utf-8"))
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+            elif isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names}
+        assert not imported & builder_names, module
 
 
 def test_force_redraws_every_exhibit(built: Project) -> None:

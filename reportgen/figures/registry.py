@@ -90,4 +90,12 @@ def get_exhibit(id: str) -> ExhibitSpec:
 
 def load_builders() -> None:
     """Import every builder module so its exhibits register themselves."""
-    from reportgen.figures import company, industry, sector  # noqa: F401
+    # The same modules as plan.BUILDER_MODULES (which hashes each for its own exhibits).
+    from reportgen.figures import (  # noqa: F401
+        company_charts,
+        company_tables,
+        industry,
+        sector_day0,
+        sector_market,
+        sector_pricing,
+    )

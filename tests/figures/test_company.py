@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from reportgen import formatting as fmt
 from reportgen.data.dataset import Dataset, load_dataset
-from reportgen.figures import company as builders
+from reportgen.figures import company_charts, company_data, company_tables
 from reportgen.figures.registry import EXHIBITS, TableExhibit, load_builders
 from reportgen.figures.save import svg_bytes
 from reportgen.models.company import value_company
@@ -37,7 +37,9 @@ APPLIES: dict[str, tuple[str, ...]] = {
 }
 
 load_builders()
-COMPANY_IDS = sorted(k for k, s in EXHIBITS.items() if s.build.__module__ == builders.__name__)
+#: The company builder modules and the one kind of exhibit each holds.
+COMPANY_MODULES = {company_tables.__name__: "table", company_charts.__name__: "chart"}
+COMPANY_IDS = sorted(k for k, s in EXHIBITS.items() if s.build.__module__ in COMPANY_MODULES)
 
 
 def _cases() -> list[tuple[str, dict[str, Any]]]:
@@ -89,6 +91,7 @@ def test_every_company_exhibit_is_registered() -> None:
         assert spec.title and spec.source and not spec.source.startswith("Source")
         assert "Meridian Research" in spec.source
         assert spec.tables and spec.build.__doc__
+        assert spec.kind == COMPANY_MODULES[spec.build.__module__]
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
@@ -153,15 +156,15 @@ def test_missing_table_raises_key_error(
     ],
 )
 def test_line_labels(item: str, label: str) -> None:
-    assert builders.line_label(item) == label
-    assert "published" not in builders.line_label(item)
+    assert company_data.line_label(item) == label
+    assert "published" not in company_data.line_label(item)
 
 
 def test_cells_put_negatives_in_parentheses() -> None:
-    assert builders.cell(-1049.5, "money") == "(1,049.5)"
-    assert builders.cell(-6.3, "pct") == "(6.3%)"
-    assert builders.cell(3.1, "x") == "3.1x"
-    assert builders.cell(float("nan"), "money") == fmt.DASH
+    assert company_tables.cell(-1049.5, "money") == "(1,049.5)"
+    assert company_tables.cell(-6.3, "pct") == "(6.3%)"
+    assert company_tables.cell(3.1, "x") == "3.1x"
+    assert company_tables.cell(float("nan"), "money") == fmt.DASH
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -237,7 +240,7 @@ def test_estimates_vs_consensus_table(ds: Dataset) -> None:
     for i, year in enumerate(("2026", "2027", "2028")):
         house = frame.loc["net_sales_rmb_mn", f"house_{year}e"]
         cons = frame.loc["net_sales_rmb_mn", f"consensus_{year}e"]
-        assert sales.cells[3 + 3 * i] == builders.pct_cell(100 * (house / cons - 1), 1)
+        assert sales.cells[3 + 3 * i] == company_data.pct_cell(100 * (house / cons - 1), 1)
     assert not [r for r in rows if "differs" in r.marks]  # every printed diff within rounding
 
 
@@ -251,7 +254,7 @@ def test_ri_valuation_table_is_computed(ds: Dataset, slug: str) -> None:
     ri_row = body.rows[4]
     assert ri_row.cells[0] == "Residual income"
     assert ri_row.cells[1:] == tuple(
-        builders.cell(r.residual_income, "money", 0) for r in val.ri.rows
+        company_tables.cell(r.residual_income, "money", 0) for r in val.ri.rows
     )
     labels = [r.cells[0] for r in summary.rows]
     assert any(label.startswith("Published price target") for label in labels)
@@ -318,13 +321,13 @@ def test_revenue_margin_draws_computed_values(ds: Dataset, slug: str) -> None:
     val = value_company(ds.companies[slug])
     fig = build(ds, "revenue-margin", {"company": slug})
     ax = fig.axes[0]
-    periods = sorted(val.revenue, key=builders._sort_key)
+    periods = sorted(val.revenue, key=company_data.sort_key)
     assert [p.get_height() for p in ax.patches] == pytest.approx([val.revenue[p] for p in periods])
     hatched = [p for p in ax.patches if p.get_hatch()]
     assert len(hatched) == sum(p.endswith("E") for p in periods)
     assert [t.get_text() for t in ax.get_xticklabels()] == periods
     margins = [t.get_text() for t in fig.axes[1].texts]
-    assert margins == [builders.pct_cell(100 * val.gross_margin[p], 1) for p in periods]
+    assert margins == [company_data.pct_cell(100 * val.gross_margin[p], 1) for p in periods]
 
 
 @pytest.mark.parametrize("slug", ["iluvatar", "metax"])
@@ -345,7 +348,7 @@ def test_estimates_vs_consensus_chart(ds: Dataset) -> None:
     assert len(fig.axes) == 2
     house = frame.loc["net_income_rmb_mn", "house_2027e"]
     cons = frame.loc["net_income_rmb_mn", "consensus_2027e"]
-    assert builders.pct_cell(100 * (house / cons - 1), 1) in [
+    assert company_data.pct_cell(100 * (house / cons - 1), 1) in [
         t.get_text() for t in fig.axes[1].texts
     ]
 
@@ -360,5 +363,7 @@ def test_valuation_bridge_adds_up(ds: Dataset, slug: str) -> None:
     per_share = [p.get_height() for p in fig.axes[1].patches]
     assert per_share == pytest.approx([val.ri.value_per_share, val.target])
     assert any(
-        builders.pct_cell(100 * val.model_vs_target, 1) in t for t in texts_of(fig) if "target" in t
+        company_data.pct_cell(100 * val.model_vs_target, 1) in t
+        for t in texts_of(fig)
+        if "target" in t
     )

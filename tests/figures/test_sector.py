@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from reportgen.data.dataset import Dataset, load_dataset
 from reportgen.errors import SpecError
-from reportgen.figures import sector
+from reportgen.figures import sector_day0, sector_market, sector_pricing
 from reportgen.figures.registry import EXHIBITS, TableExhibit, load_builders
 from reportgen.figures.save import svg_bytes
 from reportgen.figures.style import house_style
@@ -60,7 +60,8 @@ PARAMS: dict[str, dict[str, Any]] = {
 }
 
 load_builders()
-SECTOR_IDS = sorted(k for k, spec in EXHIBITS.items() if spec.build.__module__ == sector.__name__)
+SECTOR_MODULES = {m.__name__ for m in (sector_pricing, sector_market, sector_day0)}
+SECTOR_IDS = sorted(k for k, spec in EXHIBITS.items() if spec.build.__module__ in SECTOR_MODULES)
 CHART_IDS = [k for k in SECTOR_IDS if EXHIBITS[k].kind == "chart"]
 
 

@@ -1,0 +1,202 @@
+"""Company lookups, period and line-item labels both company builder modules use (shared code)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from reportgen import formatting as fmt
+from reportgen.data.companies import Company
+from reportgen.data.dataset import Dataset
+
+SOURCE = "Company data, Meridian Research estimates"
+INTERIM_TABLES = ("estimates_half_year", "estimates_quarterly")
+
+ANNUAL = re.compile(r"^(\d{4})(E?)$")
+INTERIM = re.compile(r"^([12])H(\d{2})(E?)$|^([1-4])Q(\d{2})(E?)$")
+VERSUS = re.compile(r"^(house|consensus|diff_pct)_(\d{4})e(_published)?$")
+
+
+# --- the company and its tables ----------------------------------------------------------------
+
+
+def named_company(ds: Dataset, params: Mapping[str, Any]) -> Company:
+    """The company named by ``params['company']``; KeyError listing the known slugs."""
+    known = ", ".join(sorted(ds.companies)) or "none"
+    if "company" not in params:
+        raise KeyError(f"missing parameter 'company' (a folder under data/companies: {known})")
+    slug = params["company"]
+    if not isinstance(slug, str) or slug not in ds.companies:
+        raise KeyError(f"unknown company {slug!r}; known: {known}")
+    return ds.companies[slug]
+
+
+def company_table(company: Company, name: str) -> pd.DataFrame:
+    """One of the company's tables; KeyError naming the file and what the folder has."""
+    if not company.has(name):
+        have = ", ".join(sorted(company.tables))
+        raise KeyError(
+            f"company '{company.slug}' has no {name} ({company.folder}/{name}.csv); "
+            f"its tables: {have}"
+        )
+    return company.table(name)
+
+
+def interim_table(company: Company) -> tuple[str, pd.DataFrame]:
+    """The half-year or quarterly estimates table; KeyError if the company has neither."""
+    for name in INTERIM_TABLES:
+        if company.has(name):
+            return name, company.table(name)
+    raise KeyError(
+        f"company '{company.slug}' has no interim estimates: neither "
+        f"{' nor '.join(f'{company.folder}/{n}.csv' for n in INTERIM_TABLES)}"
+    )
+
+
+# --- line-item labels ----------------------------------------------------------------------------
+
+
+#: Whole line items (after dropping ``_published``) whose label is not the words spelled out.
+LABELS = {
+    "cogs": "Cost of goods sold",
+    "ar_nr": "Receivables",
+    "ap_np": "Payables",
+    "mkt_securities": "Marketable securities",
+    "retained_earning": "Retained earnings",
+    "adj_wtd_avg_shares_mn": "Adjusted weighted average shares (mn)",
+    "net_profits": "Net profit",
+    "cashflow_from_operations": "Cash flow from operations",
+    "cashflow_from_investing": "Cash flow from investing",
+    "cashflow_from_financing": "Cash flow from financing",
+    "change_of_lt_investment": "Change in long-term investments",
+    "change_of_st_investment": "Change in short-term investments",
+    "other_adjustments_operating": "Other adjustments (operating)",
+    "other_adjustments_investing": "Other adjustments (investing)",
+    "other_adjustments_financing": "Other adjustments (financing)",
+    "ar_nr_turnover_days": "Receivable days",
+    "inventory_turnover_days": "Inventory days",
+    "ap_turnover_days": "Payable days",
+    "cash_conversion_days": "Cash conversion cycle (days)",
+    "selling": "Selling expenses",
+    "gna": "G&A expenses",
+    "rnd": "R&D expenses",
+    "total_opex": "Total opex",
+    "taxes": "Taxes",
+    "non_operating_income": "Non-operating income",
+    "pre_tax_income": "Pre-tax income",
+    "long_term_investments": "Long-term investments",
+    "other_shareholders_equity": "Other shareholders' equity",
+}
+#: Abbreviations inside line items, spelled out word by word.
+WORDS = {
+    "rnd": "R&D",
+    "gna": "G&A",
+    "eps": "EPS",
+    "roae": "ROAE",
+    "roaa": "ROAA",
+    "pbt": "profit before tax",
+    "st": "short-term",
+    "lt": "long-term",
+    "qq": "Q/Q",
+    "yy": "Y/Y",
+    "hh": "H/H",
+    "rev": "revenue",
+    "ar": "receivables",
+    "ap": "payables",
+    "mkt": "marketable",
+    "wtd": "weighted",
+    "avg": "average",
+    "adj": "adjusted",
+    "opex": "opex",
+    "pretax": "pre-tax",
+    "profits": "profit",
+}
+#: Line-item endings that name a unit: (ending, how the label shows it, cell kind).
+UNIT_ENDINGS = (
+    ("_pct_rev", " (% of revenue)", "pct"),
+    ("_pct_sales", " (% of sales)", "pct"),
+    ("_pct", "", "pct"),
+    ("_x", "", "x"),
+    ("_days", " (days)", "days"),
+    ("_rmb_mn", "", "money"),
+    ("_rmb", " (Rmb)", "money"),
+    ("_mn", " (mn)", "money"),
+)
+
+
+def base_item(line_item: str) -> str:
+    """The line item without the ``_published`` suffix."""
+    return line_item.removesuffix("_published")
+
+
+def line_label(line_item: str) -> str:
+    """A readable label: 'net_sales' -> 'Net sales', 'cogs' -> 'Cost of goods sold'."""
+    item = base_item(line_item)
+    if item in LABELS:
+        return LABELS[item]
+    suffix = ""
+    for ending, shown, _ in UNIT_ENDINGS:
+        if item.endswith(ending) and item != ending.lstrip("_"):
+            item, suffix = item[: -len(ending)], shown
+            break
+    if item in LABELS:
+        return LABELS[item] + suffix
+    if item.startswith("growth_"):  # growth_net_profits -> Net profit growth
+        return line_label(item.removeprefix("growth_")) + " growth" + suffix
+    text = " ".join(WORDS.get(word, word) for word in item.split("_")) + suffix
+    return text[:1].upper() + text[1:]
+
+
+def pct_cell(value: float | None, dp: int = 1) -> str:
+    """A percentage with negatives in parentheses: -6.3 -> '(6.3%)'."""
+    text = fmt.number(value, dp, parens=True)
+    if text == fmt.DASH:
+        return text
+    return f"({text[1:-1]}%)" if text.startswith("(") else f"{text}%"
+
+
+# --- periods -----------------------------------------------------------------------------------
+
+
+def period_columns(frame: pd.DataFrame) -> list[str]:
+    """The period columns of a wide company table, in the file's order."""
+    return [c for c in frame.columns if ANNUAL.match(str(c)) or INTERIM.match(str(c))]
+
+
+def is_estimate(label: str) -> bool:
+    """Whether a period label is an estimate: '2026E', '1H26E' (an actual has no E)."""
+    return label.endswith("E")
+
+
+def sort_key(label: str) -> tuple[int, int]:
+    """Chronological order of '2025', '2026E', '1H26E', '3Q25'."""
+    annual = ANNUAL.match(label)
+    if annual:
+        return int(annual.group(1)), 9
+    interim = INTERIM.match(label)
+    if interim is None:
+        raise ValueError(f"not a period label: {label!r}")
+    if interim.group(1):
+        return 2000 + int(interim.group(2)), 2 * int(interim.group(1))
+    return 2000 + int(interim.group(5)), int(interim.group(4))
+
+
+def year_label(company: Company, year: int) -> str:
+    """'2025' where a company table holds the year as an actual, else '2026E'."""
+    for frame in company.tables.values():
+        if str(year) in frame.columns:
+            return str(year)
+    return f"{year}E"
+
+
+def versus_columns(frame: pd.DataFrame) -> list[str]:
+    """Estimate years of an estimates-vs-consensus table, as '2026E', in column order."""
+    years = []
+    for column in frame.columns:
+        match = VERSUS.match(str(column))
+        if match and match.group(1) == "house":
+            years.append(match.group(2))
+    return [f"{y}E" for y in years]

@@ -1,0 +1,351 @@
+"""Company table exhibits: financial statements, estimates, key products and the RI valuation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from reportgen import formatting as fmt
+from reportgen.data.companies import Company
+from reportgen.data.dataset import Dataset
+from reportgen.figures.company_data import (
+    ANNUAL,
+    INTERIM,
+    INTERIM_TABLES,
+    SOURCE,
+    UNIT_ENDINGS,
+    base_item,
+    company_table,
+    is_estimate,
+    line_label,
+    named_company,
+    pct_cell,
+    period_columns,
+    versus_columns,
+    year_label,
+)
+from reportgen.figures.registry import (
+    TableColumn,
+    TableExhibit,
+    TableGroup,
+    TableRow,
+    exhibit,
+)
+from reportgen.models.company import CompanyValuation, value_company
+from reportgen.models.pricing import within_rounding
+
+STATEMENTS = ("income_statement", "balance_sheet", "cash_flow", "ratios")
+#: Year end of the covered companies' accounts unless company.yaml says otherwise (year_end).
+DEFAULT_YEAR_END = "Dec"
+#: Subtotals and totals, shown in bold by the template's "subtotal" mark.
+SUBTOTALS = frozenset(
+    {
+        "net_sales",
+        "total_revenues",
+        "gross_profit",
+        "total_opex",
+        "operating_income",
+        "pre_tax_income",
+        "profit_before_taxes",
+        "reported_net_income",
+        "net_income_to_parent",
+        "current_assets",
+        "total_assets",
+        "total_liabilities",
+        "total_equity",
+        "total_liabilities_and_equity",
+        "cashflow_from_operations",
+        "cashflow_from_investing",
+        "cashflow_from_financing",
+        "net_change_in_cash",
+    }
+)
+
+
+# --- cells -------------------------------------------------------------------------------------
+
+
+def row_kind(line_item: str) -> str:
+    """How a line's values are shown: 'money', 'pct', 'x' or 'days' (from its name)."""
+    item = base_item(line_item)
+    for ending, _, kind in UNIT_ENDINGS:
+        if item.endswith(ending):
+            return kind
+    return "money"
+
+
+def cell(value: Any, kind: str, dp: int = 1) -> str:
+    """One financial-table cell by row kind, negatives in parentheses."""
+    if value is None or (isinstance(value, float) and value != value):
+        return fmt.DASH
+    if kind == "pct":
+        return pct_cell(float(value), dp)
+    if kind == "x":
+        return fmt.multiple(float(value), dp)
+    return fmt.number(float(value), dp, parens=True)
+
+
+def _year_end(company: Company) -> str:
+    return str(company.raw.get("year_end") or DEFAULT_YEAR_END)
+
+
+# --- tables of period columns ------------------------------------------------------------------
+
+
+def _period_exhibit(frame: pd.DataFrame, heading: str) -> TableExhibit:
+    """A wide table as an exhibit: readable labels, period columns, parentheses for negatives."""
+    periods = period_columns(frame)
+    columns = (TableColumn(heading, "", "left"), *(TableColumn(p) for p in periods))
+    rows = []
+    for rec in frame.sort_values("_line", kind="stable").to_dict("records"):
+        item = str(rec["line_item"])
+        kind = row_kind(item)
+        marks = {"subtotal"} if item in SUBTOTALS else set()
+        if item.endswith("_published"):
+            marks.add("published")
+        cells = [cell(rec[p], kind) for p in periods]
+        rows.append(TableRow((line_label(item), *cells), frozenset(marks)))
+    interim = [p for p in periods if INTERIM.match(p)]
+    annual = [p for p in periods if ANNUAL.match(p)]
+    header_groups: tuple[tuple[str, int], ...] = ()
+    if interim and annual:
+        kind = "Half-year" if INTERIM.match(interim[0]).group(1) else "Quarter"  # type: ignore[union-attr]
+        header_groups = (("", 1), (kind, len(interim)), ("Year", len(annual)))
+    elif any(is_estimate(p) for p in periods) and not all(is_estimate(p) for p in periods):
+        actual = sum(1 for p in periods if not is_estimate(p))
+        if all(not is_estimate(p) for p in periods[:actual]):
+            header_groups = (("", 1), ("Actual", actual), ("Estimates", len(periods) - actual))
+    all_notes = ["E = estimate. Negatives in parentheses."]
+    if any(str(r).endswith("_published") for r in frame["line_item"]):
+        all_notes.append(
+            "Ratios, margins, growth rates and per-share rows are as published in the source."
+        )
+    return TableExhibit(
+        columns=columns,
+        groups=(TableGroup("", tuple(rows)),),
+        notes=tuple(all_notes),
+        header_groups=header_groups,
+    )
+
+
+@exhibit(
+    "financial-statements",
+    kind="table",
+    title="Financial summary",
+    source=SOURCE,
+    tables=("companies/<slug>/income_statement", "balance_sheet", "cash_flow", "ratios"),
+)
+def financial_statements(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
+    """One statement of a company (income, balance sheet, cash flow or ratios) by period."""
+    company = named_company(ds, params)
+    statement = params.get("statement")
+    if statement not in STATEMENTS:
+        raise KeyError(
+            f"parameter 'statement' must be one of {', '.join(STATEMENTS)}, got {statement!r}"
+        )
+    frame = company_table(company, str(statement))
+    unit = "" if statement == "ratios" else f"{company.currency} mn, "
+    return _period_exhibit(frame, f"{unit}YE {_year_end(company)}")
+
+
+def _versus_exhibit(company: Company, frame: pd.DataFrame) -> TableExhibit:
+    """House, consensus and computed difference for each estimate year."""
+    years = [y[:4] for y in versus_columns(frame)]
+    columns = [TableColumn(f"{company.currency} mn unless stated", "", "left")]
+    for _ in years:
+        columns += [TableColumn("House"), TableColumn("Consensus"), TableColumn("Diff.", "%")]
+    rows = []
+    differs: list[str] = []
+    for rec in frame.sort_values("_line", kind="stable").to_dict("records"):
+        item = str(rec["line_item"])
+        kind = row_kind(item)
+        dp = 2 if base_item(item).endswith("_rmb") else (1 if kind == "pct" else 0)
+        cells = [line_label(item)]
+        marks: set[str] = set()
+        for year in years:
+            house, consensus = rec[f"house_{year}e"], rec[f"consensus_{year}e"]
+            cells += [cell(house, kind, dp), cell(consensus, kind, dp)]
+            diff = None
+            if kind != "pct" and house == house and consensus == consensus and consensus:
+                diff = 100.0 * (float(house) / float(consensus) - 1.0)
+            cells.append(pct_cell(diff, 1))
+            printed = rec.get(f"diff_pct_{year}e_published")
+            known = diff is not None and printed is not None and printed == printed
+            if known and not within_rounding(float(printed), diff, 0):  # type: ignore[arg-type]
+                marks.add("differs")
+                differs.append(
+                    f"{line_label(item)} {year}E: printed {pct_cell(printed, 0)}, "
+                    f"computed {pct_cell(diff, 1)}"
+                )
+        rows.append(TableRow(tuple(cells), frozenset(marks)))
+    notes = [
+        "Diff. = house / consensus - 1, computed. Margins as published. Negatives in parentheses."
+    ]
+    if differs:
+        notes.append("Published difference disagrees with computed: " + "; ".join(differs) + ".")
+    return TableExhibit(
+        columns=tuple(columns),
+        groups=(TableGroup("", tuple(rows)),),
+        notes=tuple(notes),
+        header_groups=(("", 1), *((f"{y}E", 3) for y in years)),
+    )
+
+
+@exhibit(
+    "earnings-estimates",
+    kind="table",
+    title="Earnings estimates",
+    source=SOURCE,
+    tables=("estimates_half_year", "estimates_quarterly", "estimates_vs_consensus"),
+)
+def earnings_estimates(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
+    """Interim and annual estimates, or house against consensus, for one company."""
+    company = named_company(ds, params)
+    wanted = params.get("table")
+    choices = (*INTERIM_TABLES, "estimates_vs_consensus")
+    if wanted is not None and wanted not in choices:
+        raise KeyError(f"parameter 'table' must be one of {', '.join(choices)}, got {wanted!r}")
+    names = [wanted] if wanted else [n for n in choices if company.has(n)]
+    if not names:
+        raise KeyError(
+            f"company '{company.slug}' has no estimates table ({', '.join(choices)}) in "
+            f"{company.folder}"
+        )
+    name = str(names[0])
+    frame = company_table(company, name)
+    if name == "estimates_vs_consensus":
+        return _versus_exhibit(company, frame)
+    return _period_exhibit(frame, f"{company.currency} mn, YE {_year_end(company)}")
+
+
+@exhibit(
+    "key-products",
+    kind="table",
+    title="Key products",
+    source=SOURCE,
+    tables=("companies/<slug>/company.yaml",),
+)
+def key_products(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
+    """The company's key products: name, category and any further attributes given."""
+    company = named_company(ds, params)
+    products = company.key_products
+    if not products:
+        raise KeyError(f"company '{company.slug}' lists no key_products in its company.yaml")
+    keys = [
+        k
+        for k in dict.fromkeys(k for p in products for k in p)
+        if k not in ("name", "source") and any(p.get(k) is not None for p in products)
+    ]
+    labels = {"manufacture": "Foundry", "node": "Process node"}
+    columns = (
+        TableColumn("Product", "", "left"),
+        *(TableColumn(labels.get(k, k.replace("_", " ").capitalize()), "", "left") for k in keys),
+    )
+    rows = tuple(
+        TableRow((str(p["name"]), *(str(p[k]) if p.get(k) is not None else fmt.DASH for k in keys)))
+        for p in products
+    )
+    sources = list(dict.fromkeys(str(p["source"]) for p in products if p.get("source")))
+    notes = (f"Sources: {'; '.join(sources)}.",) if sources else ()
+    return TableExhibit(columns=columns, groups=(TableGroup("", rows),), notes=notes)
+
+
+# --- the residual-income table -------------------------------------------------------------------
+
+
+def _ri_notes(company: Company, val: CompanyValuation) -> list[str]:
+    """Notes on how the first year and the cost of equity were taken."""
+    first = year_label(company, val.ri.rows[0].year)
+    notes = [
+        "Computed from the explicit forecasts, rolled forward at the stated growth and "
+        "payout; ROAE on average equity; spread = ROAE - cost of equity; residual income = "
+        "spread x opening equity. Negatives in parentheses."
+    ]
+    if val.ri.first_year_basis == "supplied":
+        notes.append(
+            f"{first} residual income as published: the opening equity it needs is not given."
+        )
+    elif val.ri.first_year_basis == "omitted":
+        notes.append(f"{first} residual income is left out, as in the source.")
+    if abs(val.cost_of_equity_used_pct - val.cost_of_equity_stated_pct) > 1e-9:
+        notes.append(
+            f"The table uses a cost of equity of {fmt.pct(val.cost_of_equity_used_pct, 2)} "
+            f"(stated {fmt.pct(val.cost_of_equity_stated_pct, 1)}; CAPM "
+            f"{fmt.pct(val.cost_of_equity_capm_pct, 2)})."
+        )
+    return notes
+
+
+@exhibit(
+    "ri-valuation",
+    kind="table",
+    title="Residual income valuation",
+    source=SOURCE,
+    tables=("companies/<slug>/ri_inputs", "company.yaml"),
+)
+def ri_valuation(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
+    """The computed residual-income table (years as columns) and its valuation summary."""
+    company = named_company(ds, params)
+    val = value_company(company)
+    ri = val.ri
+    cur, listing = company.currency, company.listing_currency
+    years = [year_label(company, r.year) for r in ri.rows]
+    columns = (
+        TableColumn(f"{cur} mn", "", "left"),
+        *(TableColumn(y) for y in years),
+    )
+    lines = (
+        ("Total equity, year end", [r.total_equity for r in ri.rows], "money"),
+        ("Net profit", [r.net_profit for r in ri.rows], "money"),
+        ("ROAE", [None if r.roae is None else 100 * r.roae for r in ri.rows], "pct"),
+        ("Spread", [None if r.spread is None else 100 * r.spread for r in ri.rows], "pct"),
+        ("Residual income", [r.residual_income for r in ri.rows], "money"),
+    )
+    body = tuple(
+        TableRow((label, *(cell(v, kind, 0 if kind == "money" else 1) for v in values)))
+        for label, values, kind in lines
+    )
+    blank = ("",) * (len(years) - 1)
+    first, last = years[0], years[-1]
+    summary = [
+        ("Cost of equity", pct_cell(100 * ri.cost_of_equity, 1)),
+        ("Terminal growth", pct_cell(100 * ri.terminal_growth, 1)),
+        (f"Equity, end-{first} ({cur} mn)", cell(ri.ending_equity, "money", 0)),
+        (
+            f"PV of residual income, {first}-{years[-2]} ({cur} mn)",
+            cell(ri.pv_forecast, "money", 0),
+        ),
+        (
+            f"PV of continuing value from {last} ({cur} mn)",
+            cell(ri.pv_continuing_value, "money", 0),
+        ),
+        (f"Equity value ({cur} mn)", cell(ri.equity_value, "money", 0)),
+        ("Shares (mn)", cell(ri.shares_mn, "money", 0)),
+        (f"Value per share ({cur})", cell(ri.value_per_share_model, "money", 2)),
+    ]
+    if listing != cur:
+        summary.append(
+            (
+                f"Value per share ({listing}), at {cur}{fmt.number(ri.model_per_listing, 2)} "
+                f"per {listing}1",
+                cell(ri.value_per_share, "money", 2),
+            )
+        )
+    summary.append((f"Published price target ({listing})", cell(val.target, "money", 2)))
+    summary.append(("Model value vs target", pct_cell(100 * val.model_vs_target, 1)))
+    rows = tuple(
+        TableRow((label, value, *blank), frozenset({"summary"})) for label, value in summary
+    )
+    explicit = sum(1 for r in ri.rows if r.explicit)
+    return TableExhibit(
+        columns=columns,
+        groups=(TableGroup("", body), TableGroup("Valuation", rows)),
+        notes=tuple(_ri_notes(company, val)),
+        header_groups=(
+            ("", 1),
+            ("Explicit forecast", explicit),
+            ("Rolled forward", len(years) - explicit),
+        ),
+    )
