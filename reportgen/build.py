@@ -33,6 +33,7 @@ from reportgen.plan import (
 )
 from reportgen.project import Project
 from reportgen.render.bounded import run_bounded
+from reportgen.render.fontembed import embed_fonts
 from reportgen.render.inline import inline_charts
 from reportgen.render.pdf import html_to_pdf
 from reportgen.render.prose import render_prose
@@ -391,7 +392,9 @@ def build_report(
             write_atomic(path, data)
     html_path = project.build / f"{definition.slug}.html"
     pdf_path = project.build / f"{definition.slug}.pdf"
-    page = inline_charts(html).encode("utf-8")  # browsers: chart text in the page's fonts
+    # The HTML file travels alone: charts inline (chart text in the page's fonts), fonts embedded.
+    fonts_cache = project.root / ".reportgen-cache" / "fonts"
+    page = embed_fonts(inline_charts(html), project.fonts, fonts_cache).encode("utf-8")
     write_atomic(html_path, page)
     write_atomic(pdf_path, pdf)
     # A removed exhibit leaves no orphan SVG behind.

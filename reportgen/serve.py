@@ -85,10 +85,6 @@ def rebuild(project: Project, state: PreviewState, log: Callable[[str], None]) -
         state.building = False
 
 
-#: Font files the preview serves from templates/fonts (nothing else outside build/).
-FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf"}
-
-
 def _inside(folder: Path, name: str) -> Path | None:
     """``folder/name`` if it is a file inside ``folder`` (no way out with .. or links)."""
     target = (folder / name).resolve()
@@ -119,14 +115,6 @@ def make_handler(project: Project, state: PreviewState) -> type[http.server.Base
                 return
             if path in ("/", "/index.html"):
                 self._send(200, self._index().encode("utf-8"), "text/html; charset=utf-8")
-                return
-            if path.startswith("/templates/fonts/"):
-                # The pages load the house fonts from ../templates/fonts, as from disk.
-                font = _inside(project.fonts, path.removeprefix("/templates/fonts/"))
-                if font is not None and font.suffix in FONT_TYPES:
-                    self._send(200, font.read_bytes(), FONT_TYPES[font.suffix])
-                else:
-                    self._send(404, b"not found", "text/plain")
                 return
             target = _inside(project.build, path.removeprefix("/build/"))
             if not path.startswith("/build/") or target is None:

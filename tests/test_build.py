@@ -100,6 +100,9 @@ def test_html_is_self_contained(built: Project) -> None:
     # Charts inline (browsers draw their text in the page's fonts), ids unique in the page.
     assert html.count('<svg class="chart" role="img" aria-label="Figure ') >= 7
     assert "data:image/svg+xml" not in html
+    # Fonts embedded: the file needs nothing beside it.
+    assert "templates/fonts" not in html
+    assert html.count("url(data:font/woff2;base64,") == 5
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert len(ids) == len(set(ids))
     assert "file://" not in html

@@ -130,12 +130,3 @@ def test_serve_refuses_paths_outside_build(server: tuple[str, Project]) -> None:
         with pytest.raises(urllib.error.HTTPError) as info:
             get(base + path)
         assert info.value.code == 404
-
-
-def test_serve_serves_the_house_fonts_the_pages_load(server: tuple[str, Project]) -> None:
-    base, project = server
-    page = get(base + "build/alpha.html")
-    assert 'url("../templates/fonts/DejaVuSans.ttf")' in page  # resolves to /templates/fonts/
-    with urllib.request.urlopen(base + "templates/fonts/DejaVuSans.ttf", timeout=10) as reply:  # noqa: S310
-        assert reply.headers["Content-Type"] == "font/ttf"
-        assert reply.read() == (project.fonts / "DejaVuSans.ttf").read_bytes()

@@ -149,3 +149,20 @@ def test_open_page_reloads_after_a_data_edit_and_shows_errors(
     eventually(lambda: message in browser.evaluate(ERROR_TEXT), "the build error")
     assert "46.3%" in browser.evaluate(PAGE_TEXT)  # the last good page stays underneath
     assert browser.evaluate("window.reportgenMarker") == 2  # a failed build does not reload
+
+
+def test_the_html_file_alone_shows_its_fonts_and_charts(
+    server: tuple[str, Project],  # noqa: F811 - the fixture imported above
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    """Copied on its own to another folder and opened from disk, the page still has its fonts."""
+    base, project = server
+    alone = tmp_path / "sent" / "alpha.html"
+    alone.parent.mkdir()
+    alone.write_bytes((project.build / "alpha.html").read_bytes())
+    browser.open(alone.as_uri())
+    eventually(lambda: "41.3%" in browser.evaluate(PAGE_TEXT), "the report")
+    eventually(lambda: browser.evaluate(FONTS_READY), "its embedded fonts loaded")
+    assert browser.evaluate("document.querySelectorAll('svg.chart').length") == 2
+    assert browser.evaluate(CHART_FONT).startswith('"House Sans"')

@@ -148,6 +148,11 @@ def _covered(font_files: tuple[str, ...]) -> frozenset[int]:
     return frozenset(codepoints)
 
 
+def font_codepoints(font: Path) -> frozenset[int]:
+    """Every character one font file can draw."""
+    return _covered((str(font),))
+
+
 def covered_codepoints(fonts_dir: Path) -> frozenset[int]:
     """Every character at least one of the shipped fonts can draw."""
     files = tuple(sorted(str(p) for p in fonts_dir.iterdir() if p.suffix in FONT_SUFFIXES))

@@ -1,0 +1,60 @@
+"""Fonts embedded in the HTML file: WOFF2 subsets holding every character the page uses."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+
+from fontTools.ttLib import TTFont
+
+from reportgen.render.fontembed import COMMON, embed_fonts
+
+FONTS = Path(__file__).resolve().parents[2] / "templates" / "fonts"
+PAGE = (
+    "<style>"
+    '@font-face { font-family: "House Sans"; src: url("../templates/fonts/DejaVuSans.ttf"); }'
+    '@font-face { font-family: "House CJK"; '
+    'src: url("../templates/fonts/NotoSansSC-Regular-GB2312.otf"); }'
+    '@font-face { font-family: "Gone"; src: url("../templates/fonts/Missing.ttf"); }'
+    "</style><p>Price Rmb1,588 &#8594; 真武 ≈ ½</p>"
+)
+
+
+def fonts_in(page: str) -> list[TTFont]:
+    blobs = [
+        base64.b64decode(data)
+        for data in re.findall(r"url\(data:font/woff2;base64,([A-Za-z0-9+/=]+)\)", page)
+    ]
+    assert all(blob.startswith(b"wOF2") for blob in blobs)  # WOFF2, as declared
+    return [TTFont(io.BytesIO(blob)) for blob in blobs]
+
+
+def test_linked_fonts_become_subsets_with_every_character_of_the_page(tmp_path: Path) -> None:
+    out = embed_fonts(PAGE, FONTS, tmp_path / "cache")
+    assert "../templates/fonts/DejaVuSans.ttf" not in out
+    assert 'url("../templates/fonts/Missing.ttf")' in out  # not a shipped font: left alone
+    sans, cjk = fonts_in(out)
+    sans_map, cjk_map = sans.getBestCmap(), cjk.getBestCmap()
+    for ch in "PriceRmb1,588→≈½":
+        assert ord(ch) in sans_map, ch
+    for ch in "真武":
+        assert ord(ch) in cjk_map and ord(ch) not in sans_map, ch
+    assert len(sans_map) < 1000  # a subset, not the 6,000-glyph face
+    assert {c for c in COMMON if c < 0x7F} <= set(sans_map)
+
+
+def test_same_page_same_bytes_and_the_cache_is_used(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = embed_fonts(PAGE, FONTS, cache)
+    made = sorted(cache.iterdir())
+    assert len(made) == 2
+    for path in made:  # a cached subset is what the next build embeds
+        path.write_bytes(path.read_bytes())
+    assert embed_fonts(PAGE, FONTS, cache) == first
+    assert embed_fonts(PAGE, FONTS, tmp_path / "other") == first  # no cache, same bytes
+    # A page with only common characters reuses one subset per face across reports.
+    plain = PAGE.replace("真武 ≈ ½", "x")
+    embed_fonts(plain, FONTS, cache)
+    assert len(list(cache.iterdir())) == 3  # the CJK subset differs, the Latin one is shared
