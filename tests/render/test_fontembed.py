@@ -9,7 +9,14 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-from reportgen.render.fontembed import COMMON, embed_fonts
+from reportgen.render.fontembed import (
+    COMMON,
+    SHIPPED,
+    embed_fonts,
+    make_subset,
+    subset_key,
+)
+from reportgen.render.verify import font_codepoints
 
 FONTS = Path(__file__).resolve().parents[2] / "templates" / "fonts"
 PAGE = (
@@ -49,12 +56,29 @@ def test_same_page_same_bytes_and_the_cache_is_used(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     first = embed_fonts(PAGE, FONTS, cache)
     made = sorted(cache.iterdir())
-    assert len(made) == 2
+    assert len(made) == 1  # only the CJK face needs more than its shipped subset
     for path in made:  # a cached subset is what the next build embeds
         path.write_bytes(path.read_bytes())
     assert embed_fonts(PAGE, FONTS, cache) == first
     assert embed_fonts(PAGE, FONTS, tmp_path / "other") == first  # no cache, same bytes
-    # A page with only common characters reuses one subset per face across reports.
-    plain = PAGE.replace("真武 ≈ ½", "x")
-    embed_fonts(plain, FONTS, cache)
-    assert len(list(cache.iterdir())) == 3  # the CJK subset differs, the Latin one is shared
+
+
+def test_shipped_common_subsets_are_current() -> None:
+    """templates/fonts/web holds each font's COMMON subset under its key, and nothing else."""
+    shipped = FONTS / SHIPPED
+    wanted = {}
+    for font in sorted(FONTS.iterdir()):
+        if font.suffix in (".ttf", ".otf"):
+            codepoints = sorted(COMMON & font_codepoints(font))
+            wanted[subset_key(font.read_bytes(), codepoints)] = (font, codepoints)
+    have = {p.name for p in shipped.glob("*.woff2")}
+    assert have == set(wanted), "run: python -m reportgen.render.fontembed"
+    for name, (font, codepoints) in wanted.items():
+        assert (shipped / name).read_bytes() == make_subset(font.read_bytes(), codepoints)
+
+
+def test_a_page_of_common_characters_uses_the_shipped_subsets(tmp_path: Path) -> None:
+    page = PAGE.replace("真武 ≈ ½", "plain text")
+    out = embed_fonts(page, FONTS, tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()  # nothing had to be made
+    assert len(fonts_in(out)) == 2
