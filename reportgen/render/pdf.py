@@ -11,10 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from weasyprint import HTML
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
-
 from reportgen.errors import BuildError, Problem
+from reportgen.render.weasy import HTML, FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 
 class RefusedURL(FatalURLFetchingError):

@@ -1,0 +1,58 @@
+"""Import WeasyPrint without ctypes' slow library search, where the plain loader suffices.
+
+WeasyPrint tries several names for each native library (Windows, macOS and Linux spellings);
+through cffi every miss runs ``ctypes.util.find_library``, which starts ``ldconfig``/``gcc``
+subprocesses: about 0.25 s of every build process's start-up on Linux. The Linux names
+(``libpango-1.0.so.0`` ...) load directly through the dynamic loader, so the search is skipped
+for the first attempt; if that attempt cannot load a library, WeasyPrint is imported again
+the usual way, so nothing that worked before stops working.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes.util
+import io
+import sys
+from types import ModuleType
+
+
+def _forget_weasyprint() -> None:
+    for name in [n for n in sys.modules if n == "weasyprint" or n.startswith("weasyprint.")]:
+        del sys.modules[name]
+
+
+def import_weasyprint() -> ModuleType:
+    """Return the ``weasyprint`` module, loading its libraries by their Linux names first."""
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        import weasyprint
+
+        return weasyprint
+    search = ctypes.util.find_library
+    ctypes.util.find_library = lambda _name: None
+    try:
+        # WeasyPrint prints installation advice before it re-raises a failed load; that
+        # advice belongs to the fallback below, not to this attempt.
+        with contextlib.redirect_stdout(io.StringIO()):
+            import weasyprint
+    except OSError:
+        _forget_weasyprint()
+    else:
+        return weasyprint
+    finally:
+        ctypes.util.find_library = search
+    import weasyprint
+
+    return weasyprint
+
+
+import_weasyprint()
+
+from weasyprint import HTML  # noqa: E402 - re-exported once the fast import above has run
+from weasyprint.urls import (  # noqa: E402
+    FatalURLFetchingError,
+    URLFetcher,
+    URLFetcherResponse,
+)
+
+__all__ = ["HTML", "FatalURLFetchingError", "URLFetcher", "URLFetcherResponse", "import_weasyprint"]
