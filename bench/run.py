@@ -13,6 +13,7 @@ generated from the sample companies. Paste the output into bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,13 +53,77 @@ def cli(root: Path, *args: str) -> float:
     return elapsed
 
 
-def edit_pricing_cell(root: Path) -> None:
-    """Change one price in the pricing table (Command R7B's input price, 0.04 -> 0.05)."""
+PRICING_ROW = re.compile(r"^(76,Overseas,Command \(Cohere\),Command R7B,,Y,)([0-9.]+),", re.M)
+
+
+def edit_pricing_cell(root: Path, value: str = "0.05") -> None:
+    """Change one price in the pricing table (Command R7B's input price, published 0.04)."""
     pricing = root / "data/market/llm_pricing.csv"
     text = pricing.read_text(encoding="utf-8")
-    old = "76,Overseas,Command (Cohere),Command R7B,,Y,0.04,"
-    assert old in text, "the benchmark's pricing row changed; pick another cell"
-    pricing.write_text(text.replace(old, old.replace(",0.04,", ",0.05,")), encoding="utf-8")
+    assert PRICING_ROW.search(text), "the benchmark's pricing row changed; pick another cell"
+    pricing.write_text(PRICING_ROW.sub(rf"\g<1>{value},", text), encoding="utf-8")
+
+
+def serve_edits(root: Path, values: list[str]) -> list[tuple[float, float]]:
+    """Edit the pricing cell under a running `reportgen serve`, once per value.
+
+    Returns (save to fresh page, rebuild alone) in seconds for each edit: the first includes
+    the file watcher's 0.3 s debounce, the second is the time the server spent building.
+    """
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reportgen.cli",
+            "--project",
+            str(root),
+            "serve",
+            "--port",
+            "0",
+            "--no-open",
+        ],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    results = []
+    try:
+        assert process.stderr is not None
+        base = ""
+        for line in process.stderr:
+            if " on http://127.0.0.1:" in line:
+                base = line.split(" on ", 1)[1].split(" ", 1)[0]
+                break
+        if not base:
+            raise SystemExit("reportgen serve did not start")
+
+        def status() -> dict[str, object]:
+            with urllib.request.urlopen(base + "__reportgen/status", timeout=10) as response:
+                return json.loads(response.read())
+
+        time.sleep(2)  # let the server settle (it warms up after its first build)
+        for value in values:
+            version = status()["version"]
+            saved = time.perf_counter()
+            started = None
+            edit_pricing_cell(root, value)
+            while True:
+                now = status()
+                if now["building"] and started is None:
+                    started = time.perf_counter()
+                if now["version"] != version and not now["building"]:
+                    break
+                time.sleep(0.01)
+            done = time.perf_counter()
+            if now["error"]:
+                raise SystemExit(f"the preview's rebuild failed: {now['error']}")
+            results.append((done - saved, done - (started or saved)))
+            time.sleep(1)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return results
 
 
 def engine_shares(root: Path) -> tuple[float, float, float]:
@@ -138,6 +204,12 @@ def main() -> None:
         edit = cli(root)
         share = edit / clean
         print(f"rebuild after one pricing cell: {edit:.2f} s = {share:.1%} of the clean build")
+        edits = serve_edits(root, ["0.06", "0.07", "0.08"])
+        print(
+            "rebuild after one pricing cell under `reportgen serve` (warm process), 3 edits: "
+            + ", ".join(f"{whole:.2f} s ({built:.2f} s building)" for whole, built in edits)
+            + f"; best {min(b for _, b in edits) / clean:.1%} of the clean build"
+        )
         clean1 = cli(root, "--force", "--jobs", "1")
         print(f"clean build, --jobs 1: {clean1:.2f} s")
         wall, pdf, figures = engine_shares(root)

@@ -130,3 +130,24 @@ def test_serve_refuses_paths_outside_build(server: tuple[str, Project]) -> None:
         with pytest.raises(urllib.error.HTTPError) as info:
             get(base + path)
         assert info.value.code == 404
+
+
+def test_warm_up_loads_what_a_rebuild_needs() -> None:
+    # The preview warms up after its first build, so the first edit is not the slow one.
+    code = (
+        "import sys\n"
+        "from reportgen.serve import warm_up\n"
+        "heavy = ('matplotlib', 'weasyprint', 'pandas', 'reportgen.build')\n"
+        "print(sum(name in sys.modules for name in heavy))\n"
+        "warm_up()\n"
+        "print(sum(name in sys.modules for name in heavy))\n"
+        "print(sum(name.startswith('reportgen.figures.') for name in sys.modules) > 3)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["0", "4", "True"]
