@@ -22,8 +22,8 @@ check: $(STAMP)
 	$(BIN)/reportgen check
 
 lint: $(STAMP)
-	$(BIN)/ruff check reportgen tests
-	$(BIN)/ruff format --check reportgen tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf build figures .reportgen-cache

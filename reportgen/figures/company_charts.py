@@ -47,6 +47,7 @@ from reportgen.figures.style import (
     TEAL,
     house_style,
     new_figure,
+    spread_labels,
 )
 from reportgen.models.company import value_company
 
@@ -63,17 +64,6 @@ PRICES = TableSchema(
         Column("close", "number", nullable=False, minimum=0),
     ),
 )
-
-
-def _spread(values: Sequence[float], gap: float) -> list[float]:
-    """Label positions for ``values`` nudged apart to at least ``gap``, order kept."""
-    order = sorted(range(len(values)), key=lambda i: (values[i], i))
-    placed = [0.0] * len(values)
-    last = float("-inf")
-    for i in order:
-        placed[i] = max(values[i], last + gap)
-        last = placed[i]
-    return placed
 
 
 def _price_history(ds: Dataset, company: Company) -> list[tuple[dt.date, float]]:
@@ -120,7 +110,7 @@ def risk_reward(ds: Dataset, params: Mapping[str, Any]) -> Figure:
             colour = SCENARIO_COLOURS[sc.name]
             ax.plot([x0, x1], [company.price, sc.value], color=colour, lw=1.0, ls="--")
             ax.plot([x1], [sc.value], "o", color=colour, ms=6, zorder=3)
-        spots = _spread([s.value for s in scenarios], top * 0.075)
+        spots = spread_labels([s.value for s in scenarios], top * 0.075)
         for sc, spot in zip(scenarios, spots, strict=True):
             multiple = (
                 f", {fmt.multiple(sc.implied_ps, 0)} {sc.multiple_basis}"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -25,6 +24,7 @@ from reportgen.figures.style import (
     TEAL,
     house_style,
     new_figure,
+    spread_labels,
 )
 from reportgen.models import pricing
 
@@ -34,17 +34,6 @@ from reportgen.models import pricing
 def _year_number(label: str) -> int:
     """'2025E' -> 2025; '2024' -> 2024."""
     return int(label[:4])
-
-
-def _spread(values: Sequence[float], gap: float) -> list[float]:
-    """Label positions for ``values`` nudged apart to at least ``gap``, order kept."""
-    order = sorted(range(len(values)), key=lambda i: (values[i], i))
-    placed = [0.0] * len(values)
-    last = -math.inf
-    for i in order:
-        placed[i] = max(values[i], last + gap)
-        last = placed[i]
-    return placed
 
 
 # --- shipment share -------------------------------------------------------------------------
@@ -212,7 +201,7 @@ def gpgpu_localization(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                     )
                 continue
             side = 1 if x == last else -1
-            spots = _spread([v for v, _, _ in items], top * 0.07)
+            spots = spread_labels([v for v, _, _ in items], top * 0.07)
             for (v, text, colour), spot in zip(items, spots, strict=True):
                 ax.annotate(
                     text,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,7 +11,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -108,7 +107,7 @@ RC = {
 @contextmanager
 def house_style() -> Iterator[None]:
     """Apply the house rcParams for the duration of one figure build."""
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         yield
 
 
@@ -117,6 +116,17 @@ def new_figure(width: float = FULL_WIDTH_IN, height: float = 2.8) -> tuple[Figur
     fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.add_subplot()
     return fig, ax
+
+
+def spread_labels(values: Sequence[float], gap: float) -> list[float]:
+    """Label positions for ``values`` nudged apart to at least ``gap``, order kept."""
+    order = sorted(range(len(values)), key=lambda i: (values[i], i))
+    placed = [0.0] * len(values)
+    last = float("-inf")
+    for i in order:
+        placed[i] = max(values[i], last + gap)
+        last = placed[i]
+    return placed
 
 
 def label_bars(ax: Axes, bars: object, fmt: str = "{:.2f}", inside: bool = False) -> None:
