@@ -183,6 +183,10 @@ def make_universe(dest: Path, n: int) -> Path:
     return dest
 
 
+def _runs(times: list[float]) -> str:
+    return ", ".join(f"{t:.2f}" for t in times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--universe", default="10,50,200")
@@ -195,20 +199,32 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_project(Path(tmp) / "sample")
-        clean = cli(root)
+        # This machine's timings move by 10-20% between runs (a shared virtual machine), so
+        # the clean build and the edit are each the best of three, and every run is printed.
+        cleans = [cli(root), cli(root, "--force"), cli(root, "--force")]
+        clean = min(cleans)
         reports = len(list((root / "build").glob("*.pdf")))
-        print(f"clean build, all {reports} sample reports (--jobs {cores}): {clean:.2f} s")
+        print(
+            f"clean build, all {reports} sample reports (--jobs {cores}): {clean:.2f} s "
+            f"(best of {_runs(cleans)})"
+        )
         noop = min(cli(root) for _ in range(3))
         print(f"no-op rebuild (best of 3, whole process): {noop:.3f} s")
-        edit_pricing_cell(root)
-        edit = cli(root)
-        share = edit / clean
-        print(f"rebuild after one pricing cell: {edit:.2f} s = {share:.1%} of the clean build")
-        edits = serve_edits(root, ["0.06", "0.07", "0.08"])
+        edits = []
+        for value in ("0.05", "0.06", "0.07"):
+            edit_pricing_cell(root, value)
+            edits.append(cli(root))
+        edit = min(edits)
         print(
-            "rebuild after one pricing cell under `reportgen serve` (warm process), 3 edits: "
-            + ", ".join(f"{whole:.2f} s ({built:.2f} s building)" for whole, built in edits)
-            + f"; best {min(b for _, b in edits) / clean:.1%} of the clean build"
+            f"rebuild after one pricing cell: {edit:.2f} s (best of {_runs(edits)}) "
+            f"= {edit / clean:.1%} of the clean build"
+        )
+        warm = serve_edits(root, ["0.08", "0.09", "0.10"])
+        best = min(built for _, built in warm)
+        print(
+            "rebuild after one pricing cell under `reportgen serve` (warm process): "
+            + ", ".join(f"{whole:.2f} s ({built:.2f} s building)" for whole, built in warm)
+            + f"; best {best:.2f} s = {best / clean:.1%} of the clean build"
         )
         clean1 = cli(root, "--force", "--jobs", "1")
         print(f"clean build, --jobs 1: {clean1:.2f} s")
@@ -243,8 +259,16 @@ def main() -> None:
                     f"after one pricing cell {edit:.2f} s = {edit / clean:.1%} of it"
                 )
             else:
-                two = cli(root, "--force", "--jobs", "2")
-                print(f"universe N={n}: {two:.1f} s, per report {two / n:.2f} s (--jobs 2)")
+                # A short build is the most exposed to a slow spell of this shared machine:
+                # builds are repeated until a minute has been measured, and the best is kept.
+                runs = [cli(root, "--force", "--jobs", "2")]
+                while sum(runs) < 60:
+                    runs.append(cli(root, "--force", "--jobs", "2"))
+                two = min(runs)
+                print(
+                    f"universe N={n}: {two:.1f} s (best of {_runs(runs)}), "
+                    f"per report {two / n:.2f} s (--jobs 2)"
+                )
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak memory of any one build process so far (max RSS): {peak:.0f} MB")
 
