@@ -114,6 +114,8 @@ def serve_edits(root: Path, values: list[str]) -> list[tuple[float, float]]:
                     started = time.perf_counter()
                 if now["version"] != version and not now["building"]:
                     break
+                if time.perf_counter() - saved > 300:
+                    raise SystemExit("reportgen serve did not rebuild within 300 s of the edit")
                 time.sleep(0.01)
             done = time.perf_counter()
             if now["error"]:
