@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,6 +97,23 @@ def test_a_no_op_build_renders_nothing_and_touches_nothing(built: Project) -> No
     assert sorted(summary.skipped) == ["alpha", "beta"]
     assert outputs(built) == before
     assert make_plan(built).nothing_to_do
+
+
+def test_a_no_op_build_process_loads_no_engine(built: Project) -> None:
+    # The no-op's 0.15 s depends on it: pandas, matplotlib and WeasyPrint stay unloaded.
+    code = (
+        "import sys\n"
+        "from reportgen.cli import main\n"
+        "try:\n"
+        f"    main(['--project', {str(built.root)!r}, 'build', '-q'])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = ('pandas', 'matplotlib', 'weasyprint', 'pikepdf')\n"
+        "print([name for name in heavy if name in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
 
 
 def test_a_changed_data_file_rebuilds_only_the_reports_and_exhibits_that_read_it(
