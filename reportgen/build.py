@@ -32,7 +32,7 @@ from reportgen.plan import (
     params_key,
 )
 from reportgen.project import Project
-from reportgen.render.bounded import run_bounded
+from reportgen.render.bounded import start_bounded
 from reportgen.render.fontembed import embed_fonts
 from reportgen.render.inline import inline_charts
 from reportgen.render.pdf import html_to_pdf
@@ -371,7 +371,7 @@ def build_report(
     if missing:
         raise BuildError(missing)
     progress(f"{definition.slug}: PDF")
-    pdf = run_bounded(
+    render = start_bounded(
         html_to_pdf,
         html,
         base_dir=project.build,
@@ -383,6 +383,14 @@ def build_report(
         seconds=float(definition.options.get("render_seconds", options.render_seconds)),
         memory_mb=int(definition.options.get("render_memory_mb", options.render_memory_mb)),
     )
+    try:
+        # While WeasyPrint lays out the PDF in its child, make the HTML file, which travels
+        # alone: charts inline (chart text in the page's fonts), fonts embedded.
+        fonts_cache = project.root / ".reportgen-cache" / "fonts"
+        page = embed_fonts(inline_charts(html), project.fonts, fonts_cache).encode("utf-8")
+        pdf = render.result()
+    finally:
+        render.close()
     problems = verify_pdf(pdf, shown, rtype.key_figures(ds, definition))
     if problems:
         raise BuildError(problems)
@@ -392,9 +400,6 @@ def build_report(
             write_atomic(path, data)
     html_path = project.build / f"{definition.slug}.html"
     pdf_path = project.build / f"{definition.slug}.pdf"
-    # The HTML file travels alone: charts inline (chart text in the page's fonts), fonts embedded.
-    fonts_cache = project.root / ".reportgen-cache" / "fonts"
-    page = embed_fonts(inline_charts(html), project.fonts, fonts_cache).encode("utf-8")
     write_atomic(html_path, page)
     write_atomic(pdf_path, pdf)
     # A removed exhibit leaves no orphan SVG behind.

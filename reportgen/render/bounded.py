@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import resource
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -35,51 +36,86 @@ def _child(
         conn.close()
 
 
+class BoundedCall:
+    """A started bounded call: the caller may work meanwhile, then ``result()`` waits for it."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        label: str,
+        seconds: float,
+        memory_mb: int,
+    ) -> None:
+        self.label, self.seconds, self.memory_mb = label, seconds, memory_mb
+        self.deadline = time.monotonic() + seconds
+        ctx = mp.get_context("fork")
+        self._parent, child = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(
+            target=_child, args=(child, memory_mb, fn, args, kwargs), daemon=True
+        )
+        self._process.start()
+        child.close()
+
+    def close(self) -> None:
+        """Stop the child if it still runs (the caller failed or gave up); safe to repeat."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._parent.close()
+
+    def result(self) -> Any:
+        """The call's return value, or a BuildError if it overran, ran out of memory or failed."""
+        try:
+            if not self._parent.poll(max(0.0, self.deadline - time.monotonic())):
+                raise BuildError(
+                    [
+                        Problem(
+                            self.label,
+                            None,
+                            None,
+                            f"rendering took longer than {self.seconds:g} s and was stopped; "
+                            "a pathological input (e.g. a huge table) is likely",
+                        )
+                    ]
+                )
+            try:
+                status, payload = self._parent.recv()
+            except EOFError:
+                status, payload = "died", None
+        finally:
+            self.close()
+        if status == "ok":
+            return payload
+        if status == "error":
+            raise BuildError(payload)
+        if status in ("memory", "died"):
+            raise BuildError(
+                [
+                    Problem(
+                        self.label,
+                        None,
+                        None,
+                        f"rendering needed more than {self.memory_mb} MB of memory and was "
+                        "stopped; a pathological input (e.g. a huge table) is likely",
+                    )
+                ]
+            )
+        raise RuntimeError(f"rendering crashed in its worker: {payload}")
+
+
+def start_bounded(
+    fn: Callable[..., Any], *args: Any, label: str, seconds: float, memory_mb: int, **kwargs: Any
+) -> BoundedCall:
+    """Start ``fn(*args, **kwargs)`` in a forked child with a time and a memory limit."""
+    return BoundedCall(fn, args, kwargs, label, seconds, memory_mb)
+
+
 def run_bounded(
     fn: Callable[..., Any], *args: Any, label: str, seconds: float, memory_mb: int, **kwargs: Any
 ) -> Any:
     """``fn(*args, **kwargs)`` in a forked child; a runaway input ends in a clear BuildError."""
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(child, memory_mb, fn, args, kwargs), daemon=True)
-    process.start()
-    child.close()
-    try:
-        if not parent.poll(seconds):
-            raise BuildError(
-                [
-                    Problem(
-                        label,
-                        None,
-                        None,
-                        f"rendering took longer than {seconds:g} s and was stopped; "
-                        "a pathological input (e.g. a huge table) is likely",
-                    )
-                ]
-            )
-        try:
-            status, payload = parent.recv()
-        except EOFError:
-            status, payload = "died", None
-    finally:
-        if process.is_alive():
-            process.kill()
-        process.join()
-        parent.close()
-    if status == "ok":
-        return payload
-    if status == "error":
-        raise BuildError(payload)
-    if status in ("memory", "died"):
-        raise BuildError(
-            [
-                Problem(
-                    label,
-                    None,
-                    None,
-                    f"rendering needed more than {memory_mb} MB of memory and was "
-                    "stopped; a pathological input (e.g. a huge table) is likely",
-                )
-            ]
-        )
-    raise RuntimeError(f"rendering crashed in its worker: {payload}")
+    return start_bounded(
+        fn, *args, label=label, seconds=seconds, memory_mb=memory_mb, **kwargs
+    ).result()
