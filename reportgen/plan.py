@@ -73,22 +73,25 @@ def fingerprint(project: Project, paths: set[Path]) -> dict[str, str]:
     return {k: current_hash(project, k) for k in keys}
 
 
-def _hash_files(files: list[Path]) -> str:
+def _hash_files(files: list[Path], contents: dict[Path, bytes]) -> str:
     digest = hashlib.sha256()
     for f in sorted(files):
         digest.update(f.relative_to(PACKAGE).as_posix().encode())
-        digest.update(f.read_bytes())
+        digest.update(contents[f])
     return digest.hexdigest()
 
 
 def code_hashes() -> tuple[str, dict[str, str]]:
     """(hash of the code every report runs, {builder module: hash of it + shared code})."""
     everything = sorted(PACKAGE.rglob("*.py"))
+    contents = {f: f.read_bytes() for f in everything}  # each file read once, hashed per key
     builders = {m: PACKAGE / m for m in BUILDER_MODULES}
     shared = [f for f in everything if f not in builders.values()]
-    report_code = _hash_files(shared)
+    report_code = _hash_files(shared, contents)
     return report_code, {
-        m: _hash_files([*shared, path]) for m, path in builders.items() if path.exists()
+        m: _hash_files([*shared, path], contents)
+        for m, path in builders.items()
+        if path in contents
     }
 
 
