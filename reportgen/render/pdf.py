@@ -46,8 +46,9 @@ class SandboxedFetcher(URLFetcher):
         raise RefusedURL(f"refused to fetch {url}")
 
 
-#: Warnings that say nothing about the document: WeasyPrint 70 prints this one whenever the
-#: system lacks libharfbuzz-subset and it subsets fonts with fontTools instead (same output).
+#: Warnings that say nothing about the document: WeasyPrint 70 prints this one for every font
+#: it subsets with fontTools, which render/weasy.py makes it do on every machine (same bytes
+#: whether or not libharfbuzz-subset is installed).
 BENIGN_WARNINGS = ("Using fontTools instead of HarfBuzz-Subset",)
 
 

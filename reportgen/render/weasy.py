@@ -6,6 +6,10 @@ subprocesses: about 0.25 s of every build process's start-up on Linux. The Linux
 (``libpango-1.0.so.0`` ...) load directly through the dynamic loader, so the search is skipped
 for the first attempt; if that attempt cannot load a library, WeasyPrint is imported again
 the usual way, so nothing that worked before stops working.
+
+Fonts embedded in a PDF are subset with fontTools on every machine (``pin_font_subsetter``):
+WeasyPrint 70 uses the system's libharfbuzz-subset when it can load it, which gives other
+bytes than fontTools, so the same report would differ between machines.
 """
 
 from __future__ import annotations
@@ -46,7 +50,22 @@ def import_weasyprint() -> ModuleType:
     return weasyprint
 
 
+def pin_font_subsetter() -> None:
+    """Make WeasyPrint subset PDF fonts with fontTools even where libharfbuzz-subset loads.
+
+    ``weasyprint.pdf.fonts.Font.subset`` takes the HarfBuzz path whenever its module-level
+    ``harfbuzz_subset`` library is loaded (libharfbuzz-subset0 comes with Chromium on Debian)
+    and fontTools otherwise; the two embed different subsets. fontTools' version is pinned in
+    constraints.txt and the system HarfBuzz's is not, so fontTools is the path that gives the
+    same bytes on any machine (its 'head' timestamp is pinned in render/pdf.py).
+    """
+    import weasyprint.pdf.fonts
+
+    weasyprint.pdf.fonts.harfbuzz_subset = None
+
+
 import_weasyprint()
+pin_font_subsetter()
 
 from weasyprint import HTML  # noqa: E402 - re-exported once the fast import above has run
 from weasyprint.urls import (  # noqa: E402
@@ -55,4 +74,11 @@ from weasyprint.urls import (  # noqa: E402
     URLFetcherResponse,
 )
 
-__all__ = ["HTML", "FatalURLFetchingError", "URLFetcher", "URLFetcherResponse", "import_weasyprint"]
+__all__ = [
+    "HTML",
+    "FatalURLFetchingError",
+    "URLFetcher",
+    "URLFetcherResponse",
+    "import_weasyprint",
+    "pin_font_subsetter",
+]

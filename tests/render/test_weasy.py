@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes.util
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +62,89 @@ def test_falls_back_to_the_usual_import_when_the_loader_cannot_find_a_library() 
         """
     )
     assert out.split() == ["ok", "True"]
+
+
+# Renders one small page with the house fonts and prints the PDF's SHA-256. MODE says what
+# the process finds where WeasyPrint loads libharfbuzz-subset: "hidden" (not installed),
+# "stub" (a library that fails if it is ever used), "system" (the machine's own library),
+# "system-unpinned" (the machine's library, with the pin undone to show it matters).
+SUBSET_SCRIPT = """
+import datetime as dt, hashlib, sys
+from pathlib import Path
+import cffi
+
+mode, fonts = sys.argv[1], Path(sys.argv[2])
+
+
+class Unusable:
+    def __getattr__(self, name):
+        raise AssertionError(f"libharfbuzz-subset used: {name}")
+
+
+real_dlopen = cffi.FFI.dlopen
+
+
+def dlopen(self, name, flags=0):
+    if "harfbuzz-subset" in str(name) and mode in ("hidden", "stub"):
+        if mode == "hidden":
+            raise OSError("not installed")
+        return Unusable()
+    return real_dlopen(self, name, flags)
+
+
+cffi.FFI.dlopen = dlopen
+from reportgen.render.pdf import html_to_pdf
+import weasyprint.pdf.fonts, weasyprint.text.ffi
+
+loaded = weasyprint.text.ffi.harfbuzz_subset is not None
+if mode == "system-unpinned":
+    weasyprint.pdf.fonts.harfbuzz_subset = weasyprint.text.ffi.harfbuzz_subset
+css = (fonts.parent / "css" / "fonts.css.j2").read_text().replace("{{ fonts_url }}", str(fonts))
+html = (
+    f"<html><head><style>{css} html {{ font-family: 'House Sans' }}</style></head>"
+    "<body><p>Blended 3:1 price US$1.74 <b>Outperform</b> 真武</p></body></html>"
+)
+pdf = html_to_pdf(html, base_dir=fonts, allowed_roots=[fonts], shown="t.pdf",
+                  date=dt.date(2026, 5, 1))
+print(loaded, hashlib.sha256(pdf).hexdigest())
+"""
+
+
+def _render(mode: str) -> tuple[bool, str]:
+    fonts = Path(__file__).resolve().parents[2] / "templates" / "fonts"
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", SUBSET_SCRIPT, mode, str(fonts)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded, digest = done.stdout.split()
+    return loaded == "True", digest
+
+
+def test_pdf_fonts_are_subset_with_fonttools_even_where_libharfbuzz_subset_loads() -> None:
+    # A loaded libharfbuzz-subset that fails when used: the PDF is made without touching it,
+    # and its bytes are those of a machine without the library.
+    stub_loaded, with_stub = _render("stub")
+    hidden_loaded, without = _render("hidden")
+    assert (stub_loaded, hidden_loaded) == (True, False)
+    assert with_stub == without
+
+
+def _system_has_harfbuzz_subset() -> bool:
+    return ctypes.util.find_library("harfbuzz-subset") is not None
+
+
+def test_the_same_pdf_bytes_with_and_without_the_system_libharfbuzz_subset() -> None:
+    """The machine's real library (Debian: libharfbuzz-subset0, installed with Chromium)."""
+    if not _system_has_harfbuzz_subset():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but libharfbuzz-subset is not installed")
+        pytest.skip("libharfbuzz-subset is not installed")
+    system_loaded, with_library = _render("system")
+    _, without = _render("hidden")
+    _, unpinned = _render("system-unpinned")
+    assert system_loaded
+    assert with_library == without
+    assert unpinned != without  # the pin is what makes them equal (HarfBuzz subsets differ)
