@@ -36,7 +36,7 @@ from reportgen.render.bounded import start_bounded
 from reportgen.render.fontembed import embed_fonts
 from reportgen.render.inline import inline_charts
 from reportgen.render.pdf import html_to_pdf
-from reportgen.render.prose import render_prose
+from reportgen.render.prose import decode_prose, render_prose
 from reportgen.render.templates import template_env
 from reportgen.render.verify import chart_glyph_problems, glyph_problems, verify_pdf
 from reportgen.reports.base import RenderedExhibit, ReportType, load_report_types
@@ -160,7 +160,8 @@ def render_report_html(
         if not name:
             return None
         path = definition.folder / name
-        return render_prose(path.read_text(encoding="utf-8"), project.shown(path), prose_ctx)
+        shown = project.shown(path)
+        return render_prose(decode_prose(path.read_bytes(), shown), shown, prose_ctx)
 
     by_id = {e.id: e for e in exhibits}
     sections = [

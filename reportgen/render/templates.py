@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from reportgen import formatting
 from reportgen.deps import record
+from reportgen.render.sandbox import ProseEnvironment
 
 
 def long_date(value: dt.date | str) -> str:
@@ -89,14 +89,15 @@ def markdown_literal(value: object) -> object:
     return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
 
 
-def prose_env() -> SandboxedEnvironment:
-    """Environment for analysts' prose: sandboxed, autoescaped, strict about undefined names.
+#: The house filters prose may use (not data_uri, which only templates need).
+PROSE_FILTERS = {name: f for name, f in FILTERS.items() if name != "data_uri"}
+
+
+def prose_env() -> ProseEnvironment:
+    """Environment for analysts' prose: an allow-list sandbox, autoescaped, strict, bounded.
 
     Every cited value is escaped for Markdown as well as HTML, so data cannot add a link,
-    emphasis or a table cell to the prose that cites it.
+    emphasis or a table cell to the prose that cites it. What prose may reach, and the time
+    and size limits, are in ``reportgen/render/sandbox.py``.
     """
-    return _configure(  # type: ignore[return-value]
-        SandboxedEnvironment(
-            autoescape=True, undefined=jinja2.StrictUndefined, finalize=markdown_literal
-        )
-    )
+    return ProseEnvironment(PROSE_FILTERS, markdown_literal)

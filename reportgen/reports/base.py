@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from reportgen.data.dataset import Dataset
 from reportgen.errors import Problem
 from reportgen.models import pricing
+from reportgen.prose_api import prose_api
 from reportgen.reports.definition import ReportDefinition
 
 
@@ -25,12 +28,65 @@ class RenderedExhibit:
     table: Any = None
 
 
+@prose_api("growth", "ratio", "cagr")
 class Calc:
     """Arithmetic prose may need on stated facts, delegated to the pure functions in models/."""
 
-    growth = staticmethod(pricing.growth)
-    ratio = staticmethod(pricing.price_ratio)
-    cagr = staticmethod(pricing.cagr)
+    def growth(self, new: float, old: float) -> float:
+        """``new`` over ``old``, minus one (a fraction)."""
+        return pricing.growth(new, old)
+
+    def ratio(self, numerator: float, denominator: float) -> float:
+        """How many times ``numerator`` is ``denominator``."""
+        return pricing.price_ratio(numerator, denominator)
+
+    def cagr(self, start: float, end: float, years: float) -> float:
+        """Compound annual growth from ``start`` to ``end`` over ``years`` (a fraction)."""
+        return pricing.cagr(start, end, years)
+
+
+@prose_api()
+@dataclass(frozen=True)
+class ReportInfo:
+    """What prose may read about its own report (``report.title``): values, never its folder."""
+
+    slug: str
+    type: str
+    title: str
+    subtitle: str
+    date: dt.date
+    sector: str
+    rating: str
+    rating_action: str
+    keywords: tuple[str, ...]
+    company: str | None
+    companies: tuple[str, ...]
+
+    @classmethod
+    def of(cls, definition: ReportDefinition) -> ReportInfo:
+        """The plain values of a parsed report definition."""
+        return cls(
+            slug=definition.slug,
+            type=definition.type,
+            title=definition.title,
+            subtitle=definition.subtitle,
+            date=definition.date,
+            sector=definition.sector,
+            rating=definition.rating,
+            rating_action=definition.rating_action,
+            keywords=tuple(definition.keywords),
+            company=definition.company,
+            companies=tuple(definition.companies),
+        )
+
+
+def read_only(value: Any) -> Any:
+    """YAML values as prose holds them: mappings read-only, lists as tuples, all the way down."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: read_only(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(read_only(v) for v in value)
+    return value
 
 
 class ReportType:
@@ -41,8 +97,16 @@ class ReportType:
     description: ClassVar[str] = ""
 
     def prose_context(self, ds: Dataset, definition: ReportDefinition) -> dict[str, Any]:
-        """Objects prose may cite values from (queries over the data, stated facts)."""
-        return {"facts": definition.facts, "report": definition, "calc": Calc()}
+        """Objects prose may cite values from (queries over the data, stated facts).
+
+        Only plain values and objects of classes registered with ``reportgen.prose_api``:
+        the prose sandbox refuses anything else.
+        """
+        return {
+            "facts": read_only(definition.facts),
+            "report": ReportInfo.of(definition),
+            "calc": Calc(),
+        }
 
     def page_context(self, ds: Dataset, definition: ReportDefinition) -> dict[str, Any]:
         """Extra values the type's template needs beyond prose and exhibits."""

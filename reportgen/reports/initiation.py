@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -10,14 +11,21 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from reportgen import formatting
-from reportgen.data.companies import Company
+from reportgen.data.companies import Company, Scenario, ValuationInputs
 from reportgen.data.dataset import Dataset
 from reportgen.data.sources import LocDict, LocList, line_of, read_yaml
 from reportgen.errors import DataError, Problem, ProblemList, SpecError
-from reportgen.models.company import CompanyValuation, target_warning, value_company
+from reportgen.models.company import (
+    CompanyValuation,
+    ScenarioValue,
+    target_warning,
+    value_company,
+)
+from reportgen.models.valuation import RIValuation, RIYear
+from reportgen.prose_api import allow_prose, prose_api
 from reportgen.reports.base import ReportType, report_type
 from reportgen.reports.definition import DEFINITION_FILE, ReportDefinition
-from reportgen.reports.queries import QueryError
+from reportgen.reports.queries import QueryError, plain_row
 
 #: Section parts laid out from company data (report.yaml ``sections: - part: ...``).
 PARTS: dict[str, str] = {
@@ -86,6 +94,7 @@ class KeyEstimates:
     implied_pe: float | None
 
 
+@prose_api("name")
 @dataclass(frozen=True)
 class Chip:
     """One accelerator of the chip cost table, inputs and computed rows (US$ unless named)."""
@@ -116,6 +125,7 @@ def _float(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+@prose_api("chip", "of", "all", "best", "count")
 class Chips:
     """Questions prose may ask of the chip cost table (market/chips.csv, computed rows)."""
 
@@ -177,6 +187,7 @@ class Chips:
         return len(self.all(brand_not))
 
 
+@prose_api("value")
 class Statements:
     """One company's tables for prose: a line item's value in a period column."""
 
@@ -202,19 +213,34 @@ class Statements:
         return value
 
 
+@prose_api("of")
 class Peers:
     """The comparison of covered accelerator makers (market/accelerator_comparison.csv)."""
 
     def __init__(self, ds: Dataset):
         self._frame = ds.table(COMPARISON) if COMPARISON in ds.names else None
 
-    def of(self, company: str) -> dict[str, Any]:
+    def of(self, company: str) -> Mapping[str, Any]:
         """One company's row by its name as printed (e.g. 'Cambricon')."""
         if self._frame is not None:
             for row in self._frame.to_dict("records"):
                 if row["company"] == company:
-                    return {k: v for k, v in row.items() if not str(k).startswith("_")}
+                    return plain_row(row)
         raise QueryError(f"no row for '{company}' in market/accelerator_comparison.csv")
+
+
+# What prose may read of a company and its valuation (README: "what prose can cite"): every
+# company.yaml input and computed value, but not the company's folder, raw YAML or tables
+# (DataFrames); a table cell is cited through ``statements``.
+allow_prose(
+    Company,
+    {f.name for f in dataclasses.fields(Company)} - {"folder", "tables", "raw"},
+)
+allow_prose(
+    ValuationInputs, {f.name for f in dataclasses.fields(ValuationInputs)} | {"payout_for_model"}
+)
+for _cls in (Scenario, CompanyValuation, ScenarioValue, RIValuation, RIYear):
+    allow_prose(_cls, {f.name for f in dataclasses.fields(_cls)})
 
 
 def key_data(company: Company, valuation: CompanyValuation) -> KeyData:
@@ -296,6 +322,7 @@ def _values(ds: Dataset, slugs: tuple[str, ...], shown: str) -> dict[str, Compan
     return out
 
 
+@prose_api("get", "keys", "items", "values")
 class Lazy(Mapping[str, Any]):
     """A read-only mapping whose values are computed on first access, then kept."""
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from types import MappingProxyType
+from typing import Any
 
 import pandas as pd
 
 from reportgen.data.dataset import Dataset, Day0Catalogue
 from reportgen.models import pricing
+from reportgen.prose_api import prose_api
 
 
 class QueryError(KeyError):
@@ -19,6 +24,29 @@ class QueryError(KeyError):
         return str(self.args[0])
 
 
+def plain(value: Any) -> Any:
+    """A table cell as a plain Python value: numpy numbers as int/float, a timestamp as a date
+    (or datetime), pandas' missing markers as None; NaN stays NaN (shown as a dash)."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        stamp = value.to_pydatetime()
+        return stamp.date() if stamp.time() == dt.time() and stamp.tzinfo is None else stamp
+    if hasattr(value, "item") and callable(value.item):  # a numpy scalar
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return math.nan
+    return value
+
+
+def plain_row(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A table row as a read-only mapping of plain values, without internal ``_`` columns."""
+    return MappingProxyType(
+        {str(k): plain(v) for k, v in row.items() if not str(k).startswith("_")}
+    )
+
+
+@prose_api()
 @dataclass(frozen=True)
 class ModelPrice:
     """One priced model: list prices and the metrics derived from them."""
@@ -33,6 +61,7 @@ class ModelPrice:
     io_ratio: float
 
 
+@prose_api("spread")
 @dataclass(frozen=True)
 class Stats:
     """Summary of a set of priced models: count, mean, median, extremes and who holds them."""
@@ -67,6 +96,7 @@ def _stats(values: list[float], models: list[str]) -> Stats:
     )
 
 
+@prose_api("model", "models", "blended", "io", "ratio", "promo")
 class Market:
     """Pricing questions: a model's prices, flagship sets, statistics by region, promotions."""
 
@@ -126,15 +156,18 @@ class Market:
         """How many times ``numerator`` is ``denominator`` (as a fraction when below one)."""
         return pricing.price_ratio(numerator, denominator)
 
-    def promo(self, name: str) -> dict[str, object]:
+    def promo(self, name: str) -> Mapping[str, Any]:
         """A promotion row: promo prices, discount, list prices and dates."""
         rows = self._promos[self._promos["model"] == name]
         if rows.empty:
             raise QueryError(f"no promotion for '{name}' in market/llm_promotions.csv")
-        row = rows.iloc[0]
-        return {k: row[k] for k in rows.columns if not k.startswith("_")}
+        return plain_row(rows.iloc[0].to_dict())
 
 
+@prose_api(
+    "as_of", "vendors", "vendors_supporting", "families_per_vendor", "median_families",
+    "family_count",
+)  # fmt: skip
 class Day0:
     """Day-0 adaptation questions: who supports which family, and how widely."""
 
@@ -184,6 +217,7 @@ class Day0:
         return len({m["family"] for m in self.catalogue.models})
 
 
+@prose_api("units", "share")
 class Shipments:
     """Accelerator shipment questions: units and shares by vendor group."""
 
@@ -209,6 +243,7 @@ class Shipments:
         return self._get(group, year, "share_pct")
 
 
+@prose_api("value", "localization", "cagr")
 class GpgpuMarket:
     """Stated market growth and localization rates."""
 
@@ -228,7 +263,9 @@ class GpgpuMarket:
         return float(rows.iloc[0]["value_pct"])
 
     def localization(self, segment: str, year: str) -> float:
+        """A stated localization rate in percent."""
         return self.value("localization_rate", segment, year)
 
     def cagr(self, segment: str, span: str) -> float:
+        """A stated market CAGR in percent."""
         return self.value("cagr", segment, span)

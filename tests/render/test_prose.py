@@ -178,4 +178,4 @@ def test_unclosed_block_is_a_syntax_error() -> None:
 def test_sandbox_refuses_unsafe_attributes() -> None:
     path, line, message = spec_problem("One\n{{ ''.__class__.__mro__ }}\n")
     assert (path, line) == (SHOWN, 2)
-    assert "unsafe" in message
+    assert "not allowed" in message
