@@ -13,14 +13,24 @@ from typing import Any
 import jinja2
 from matplotlib.figure import Figure
 
+from reportgen.data.companies import COMPANIES_DIR
 from reportgen.data.dataset import Dataset
 from reportgen.data.sources import read_yaml
 from reportgen.deps import record, recording
-from reportgen.errors import BuildError, DataError, Problem, ProblemList, SpecError, TemplateError
-from reportgen.figures.registry import EXHIBITS, TableExhibit, load_builders
+from reportgen.errors import (
+    BuildError,
+    DataError,
+    ExhibitDataError,
+    Problem,
+    ProblemList,
+    ReportgenError,
+    SpecError,
+    TemplateError,
+)
+from reportgen.figures.registry import EXHIBITS, TableExhibit, check_params, load_builders
 from reportgen.figures.save import svg_bytes
 from reportgen.options import DEFAULT_OPTIONS, BuildOptions
-from reportgen.outputs import write_atomic
+from reportgen.outputs import write_all_atomic
 from reportgen.plan import (
     DIR_PREFIX,
     ExhibitRecord,
@@ -100,8 +110,20 @@ def load_definitions(project: Project, only: Sequence[str] | None = None) -> lis
             )
         except SpecError as exc:
             problems.extend(exc.problems)
+    companies = _company_slugs(project)
+    for definition in definitions:
+        for ref in definition.exhibits:
+            for message in check_params(ref.id, ref.params, companies):
+                label = f"'{ref.name}'" if ref.name == ref.id else f"'{ref.name}' ({ref.id})"
+                problems.add(definition.shown, ref.line, "params", f"exhibit {label}: {message}")
     problems.raise_if_any(SpecError)
     return definitions
+
+
+def _company_slugs(project: Project) -> set[str]:
+    """The covered companies: one folder each under data/companies (as load_companies reads)."""
+    folder = project.data / COMPANIES_DIR
+    return {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
 
 
 def build_exhibit(ds: Dataset, definition: ReportDefinition, ref: Any) -> RenderedExhibit:
@@ -109,20 +131,15 @@ def build_exhibit(ds: Dataset, definition: ReportDefinition, ref: Any) -> Render
     spec = EXHIBITS[ref.id]
     try:
         built = spec.build(ds, ref.params)
-    except (KeyError, ValueError) as exc:
-        message = exc.args[0] if exc.args else str(exc)
-        raise SpecError(
-            [Problem(definition.shown, ref.line, "exhibits", f"exhibit '{ref.id}': {message}")]
-        ) from exc
+    except ExhibitDataError as exc:
+        # Raised on purpose: the data or parameters cannot make this exhibit. The parameters'
+        # types were checked with the definition (check_params), so any other exception from
+        # a builder is a bug in reportgen and goes on to the command line's crash log.
+        raise _located(exc, definition, ref) from exc
     svg = None
     table = None
     if isinstance(built, Figure):
-        try:
-            svg = svg_bytes(built)
-        except ValueError as exc:  # a font outside the house fonts
-            raise SpecError(
-                [Problem(definition.shown, ref.line, "exhibits", f"exhibit '{ref.id}': {exc}")]
-            ) from exc
+        svg = svg_bytes(built)  # a font outside the house fonts is a builder bug (ValueError)
     elif isinstance(built, TableExhibit):
         table = built
     else:  # pragma: no cover - a builder bug
@@ -136,6 +153,15 @@ def build_exhibit(ds: Dataset, definition: ReportDefinition, ref: Any) -> Render
         svg=svg,
         table=table,
     )
+
+
+def _located(exc: ExhibitDataError, definition: ReportDefinition, ref: Any) -> ReportgenError:
+    """A builder's deliberate data error, located: at the data file's line when the builder
+    named one, else at the exhibit's placement in report.yaml."""
+    label = f"exhibit '{ref.name}'" if ref.name == ref.id else f"exhibit '{ref.name}' ({ref.id})"
+    if exc.path is not None:
+        return DataError([Problem(exc.path, exc.line, exc.column, f"{exc.message} ({label})")])
+    return SpecError([Problem(definition.shown, ref.line, "exhibits", f"{label}: {exc.message}")])
 
 
 def render_report_html(
@@ -395,14 +421,12 @@ def build_report(
     problems = verify_pdf(pdf, shown, rtype.key_figures(ds, definition))
     if problems:
         raise BuildError(problems)
-    # Only a checked PDF replaces the previous outputs; each write is atomic.
-    for path, data in svgs:
-        if not path.exists() or path.read_bytes() != data:
-            write_atomic(path, data)
+    # Only a checked PDF replaces the previous outputs, all together: every file is written
+    # in full before any is renamed, so a full disk leaves the previous set as it was.
     html_path = project.build / f"{definition.slug}.html"
     pdf_path = project.build / f"{definition.slug}.pdf"
-    write_atomic(html_path, page)
-    write_atomic(pdf_path, pdf)
+    changed = [(p, d) for p, d in svgs if not p.exists() or p.read_bytes() != d]
+    write_all_atomic([*changed, (html_path, page), (pdf_path, pdf)])
     # A removed exhibit leaves no orphan SVG behind.
     keep = {path.name for path, _ in svgs}
     figure_dir = project.figures / definition.slug

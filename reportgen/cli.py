@@ -1,11 +1,14 @@
-"""Command line: `reportgen build`, `reportgen check`, `reportgen list`.
+"""Command line: `reportgen build`, `reportgen check`, `reportgen list`, `reportgen serve`.
 
-Exit codes: 0 done; 2 bad input (every problem listed as path:line: column: message, no
-traceback unless --debug); 1 an internal error (a bug: please report it with --debug output).
+Exit codes: 0 done; 2 bad input or a machine that refuses (every problem listed as
+path:line: column: message, no traceback unless --debug); 1 a bug in reportgen: one line says
+so and names the crash log that holds the full traceback (on the terminal too with --debug).
 """
 
 from __future__ import annotations
 
+import errno
+import socket
 import sys
 import traceback
 from collections.abc import Callable
@@ -15,40 +18,73 @@ from typing import Any, TypeVar
 
 import click
 
-from reportgen.errors import ReportgenError
+from reportgen.errors import (
+    BuildError,
+    Problem,
+    ReportgenError,
+    environment_problem,
+    write_crash_log,
+)
 from reportgen.project import Project, find_project
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _report_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    n = len(problems)
+    click.echo(f"{n} problem{'s' if n != 1 else ''} found; nothing was changed.", err=True)
+
+
+def _report_bug(exc: BaseException, project: Project | None, debug: bool) -> None:
+    """Say it is our bug, not the user's input, and where the full traceback was written."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    log = write_crash_log(exc, project.root if project is not None else None)
+    where = (
+        f"the full traceback is in {project.shown(log) if project is not None else log}"
+        if log is not None
+        else "no crash log could be written; rerun with --debug for the traceback"
+    )
+    click.echo(
+        f"internal error: this is a bug in reportgen, not a problem with your input "
+        f"({type(exc).__name__}: {str(exc)[:200]}).\n{where}; please report it with that file.",
+        err=True,
+    )
+
+
 def _fail_cleanly(fn: F) -> F:
-    """Map ReportgenError to its messages and exit 2; anything else is a bug (exit 1)."""
+    """The one error boundary: a ReportgenError (bad input) or an OSError the user can fix
+    (full disk, read-only or unwritable folder) is listed and exits 2; anything else is a
+    bug in reportgen: exit 1, traceback to a crash log (and to the terminal with --debug)."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
         debug = ctx.find_root().params.get("debug", False)
+        project = ctx.find_object(Project)
         try:
             return fn(*args, **kwargs)
         except ReportgenError as exc:
             if debug:
                 traceback.print_exc()
-            for problem in exc.problems:
-                click.echo(f"error: {problem}", err=True)
-            n = len(exc.problems)
-            click.echo(f"{n} problem{'s' if n != 1 else ''} found; nothing was changed.", err=True)
+            _report_problems(exc.problems)
             sys.exit(2)
-        except click.exceptions.Exit:
+        except (click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
             raise
-        except Exception as exc:  # noqa: BLE001 - the one place a crash becomes exit 1
+        except OSError as exc:
+            shown = project.shown(Path(exc.filename)) if project and exc.filename else None
+            problem = environment_problem(exc, shown)
+            if problem is None:
+                _report_bug(exc, project, debug)
+                sys.exit(1)
             if debug:
                 traceback.print_exc()
-            else:
-                click.echo(
-                    f"internal error: {type(exc).__name__}: {exc} "
-                    "(run with --debug for the traceback)",
-                    err=True,
-                )
+            _report_problems([problem])
+            sys.exit(2)
+        except Exception as exc:  # noqa: BLE001 - the one place a crash becomes exit 1
+            _report_bug(exc, project, debug)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -155,7 +191,38 @@ def serve(project: Project, port: int, open_browser: bool) -> None:
         if open_browser:
             webbrowser.open(url)
 
-    run_server(project, port, lambda m: click.echo(m, err=True), ready)
+    _check_port(port)  # before the first build: a busy port should not cost a build to learn
+    try:
+        run_server(project, port, lambda m: click.echo(m, err=True), ready)
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+            raise
+        raise _port_error(port, exc) from exc
+
+
+HOST = "127.0.0.1"
+
+
+def _port_error(port: int, exc: OSError) -> BuildError:
+    """The located message for a port the server cannot bind."""
+    reason = "is in use" if exc.errno == errno.EADDRINUSE else "needs privileges to bind"
+    return BuildError(
+        [Problem("--port", None, None, f"port {port} on {HOST} {reason}; pick another with --port")]
+    )
+
+
+def _check_port(port: int) -> None:
+    """Refuse a port another program listens on, as the server would (same address reuse)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as http.server does
+        try:
+            probe.bind((HOST, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise _port_error(port, exc) from exc
+            raise
 
 
 @main.command()

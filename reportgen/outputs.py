@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+
+from reportgen.errors import BuildError, environment_problem
 
 TMP_SUFFIX = ".reportgen-tmp"
 
@@ -17,7 +20,43 @@ def _file_mode() -> int:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so readers see the old file or the new one, never half."""
+    """Replace ``path`` with ``data`` so readers see the old file or the new one, never half.
+
+    A full disk, a read-only or unwritable folder (or a file where the folder should be) is
+    a BuildError naming ``path``: the previous file is left as it was, no temporary file stays.
+    """
+    write_all_atomic([(path, data)])
+
+
+def write_all_atomic(files: Sequence[tuple[Path, bytes]], root: Path | None = None) -> None:
+    """Replace several files together: every one is written to its temporary file first and
+    only then are they renamed, so a full disk or an unwritable folder (a BuildError naming
+    the file) leaves every previous file as it was and no temporary file behind."""
+    staged: list[tuple[str, Path]] = []
+    current = files[0][0] if files else None
+    try:
+        for current, data in files:
+            staged.append((_stage(current, data), current))
+        for tmp, current in staged:
+            os.replace(tmp, current)
+    except BaseException as exc:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        problem = environment_problem(exc, _shown(current, root) if current else None)
+        if problem is None:
+            raise
+        raise BuildError([problem]) from exc
+
+
+def _shown(path: Path, root: Path | None) -> str:
+    """``path`` relative to the project root (given, or the folder holding data/)."""
+    from reportgen.project import Project, find_project
+
+    return (Project(root) if root is not None else find_project(path.parent)).shown(path)
+
+
+def _stage(path: Path, data: bytes) -> str:
+    """Write ``data`` to a new temporary file beside ``path`` (synced to disk); its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     try:
@@ -26,10 +65,10 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return tmp
 
 
 def clean_stray_temporaries(folder: Path) -> int:

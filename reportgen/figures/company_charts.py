@@ -20,7 +20,7 @@ from reportgen.data.dataset import Dataset
 from reportgen.data.schemas import Column, TableSchema
 from reportgen.data.sources import read_csv
 from reportgen.data.validate import validate_table
-from reportgen.errors import DataError
+from reportgen.errors import DataError, ExhibitDataError
 from reportgen.figures.company_data import (
     INTERIM,
     SOURCE,
@@ -35,7 +35,7 @@ from reportgen.figures.company_data import (
     versus_columns,
     year_label,
 )
-from reportgen.figures.registry import exhibit
+from reportgen.figures.registry import P, exhibit
 from reportgen.figures.style import (
     FULL_WIDTH_IN,
     GOLD,
@@ -85,6 +85,7 @@ def _price_history(ds: Dataset, company: Company) -> list[tuple[dt.date, float]]
     title="Risk-reward: bull, base and bear values against the current price",
     source=SOURCE,
     tables=("companies/<slug>/company.yaml",),
+    params={"company": P.company()},
 )
 def risk_reward(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """Current price, scenario values with computed up/downside, the published target."""
@@ -249,6 +250,7 @@ def _bars_with_margin(
     title="Revenue and gross margin",
     source=SOURCE,
     tables=("companies/<slug>/company.yaml financials",),
+    params={"company": P.company()},
 )
 def revenue_margin(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """Annual revenue (estimates hatched) with the computed gross margin on a second axis."""
@@ -271,12 +273,12 @@ REVENUE_ITEMS = ("total_revenues", "net_sales", "revenue")
 
 
 def _line(frame: pd.DataFrame, items: Sequence[str], shown: str) -> pd.Series:
-    """The first of ``items`` present in a wide table, as a row; KeyError otherwise."""
+    """The first of ``items`` present in a wide table, as a row; ExhibitDataError otherwise."""
     for item in items:
         rows = frame[frame["line_item"] == item]
         if not rows.empty:
             return rows.iloc[0]
-    raise KeyError(f"{shown} has no line_item {' or '.join(items)}")
+    raise ExhibitDataError(f"{shown} has no line_item {' or '.join(items)}")
 
 
 @exhibit(
@@ -285,6 +287,7 @@ def _line(frame: pd.DataFrame, items: Sequence[str], shown: str) -> pd.Series:
     title="Interim revenue and gross margin",
     source=SOURCE,
     tables=("estimates_half_year", "estimates_quarterly"),
+    params={"company": P.company()},
 )
 def interim_estimates(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """Half-year or quarterly revenue (estimates hatched) and computed gross margin."""
@@ -311,6 +314,10 @@ def interim_estimates(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     title="House estimates against consensus",
     source="Company data, consensus data, Meridian Research estimates",
     tables=("companies/<slug>/estimates_vs_consensus",),
+    params={
+        "company": P.company(),
+        "line_items": P.texts("a list of line items such as net_sales_rmb_mn"),
+    },
 )
 def estimates_vs_consensus(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """House and consensus by year for net sales and net income, with computed differences."""
@@ -319,7 +326,9 @@ def estimates_vs_consensus(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     shown = f"{company.folder}/estimates_vs_consensus.csv"
     items = params.get("line_items") or ["net_sales_rmb_mn", "net_income_rmb_mn"]
     if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-        raise KeyError(f"parameter 'line_items' must be a list of line items, got {items!r}")
+        raise ExhibitDataError(
+            f"parameter 'line_items' must be a list of line items, got {items!r}"
+        )
     rows = [_line(frame, (item,), shown) for item in items]
     years = [y[:4] for y in versus_columns(frame)]
     with house_style():
@@ -377,6 +386,7 @@ def estimates_vs_consensus(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     title="Residual income valuation: from equity to value per share",
     source=SOURCE,
     tables=("companies/<slug>/ri_inputs", "company.yaml"),
+    params={"company": P.company()},
 )
 def valuation_bridge(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """Waterfall to equity value (computed), then value per share against the target."""

@@ -11,6 +11,7 @@ import pandas as pd
 from reportgen import formatting as fmt
 from reportgen.data.companies import Company
 from reportgen.data.dataset import Dataset
+from reportgen.errors import ExhibitDataError
 
 SOURCE = "Company data, Meridian Research estimates"
 INTERIM_TABLES = ("estimates_half_year", "estimates_quarterly")
@@ -24,21 +25,23 @@ VERSUS = re.compile(r"^(house|consensus|diff_pct)_(\d{4})e(_published)?$")
 
 
 def named_company(ds: Dataset, params: Mapping[str, Any]) -> Company:
-    """The company named by ``params['company']``; KeyError listing the known slugs."""
+    """The company named by ``params['company']``; ExhibitDataError listing the known slugs."""
     known = ", ".join(sorted(ds.companies)) or "none"
     if "company" not in params:
-        raise KeyError(f"missing parameter 'company' (a folder under data/companies: {known})")
+        raise ExhibitDataError(
+            f"missing parameter 'company' (a folder under data/companies: {known})"
+        )
     slug = params["company"]
     if not isinstance(slug, str) or slug not in ds.companies:
-        raise KeyError(f"unknown company {slug!r}; known: {known}")
+        raise ExhibitDataError(f"unknown company {slug!r}; known: {known}")
     return ds.companies[slug]
 
 
 def company_table(company: Company, name: str) -> pd.DataFrame:
-    """One of the company's tables; KeyError naming the file and what the folder has."""
+    """One of the company's tables; ExhibitDataError naming the file and what the folder has."""
     if not company.has(name):
         have = ", ".join(sorted(company.tables))
-        raise KeyError(
+        raise ExhibitDataError(
             f"company '{company.slug}' has no {name} ({company.folder}/{name}.csv); "
             f"its tables: {have}"
         )
@@ -46,11 +49,11 @@ def company_table(company: Company, name: str) -> pd.DataFrame:
 
 
 def interim_table(company: Company) -> tuple[str, pd.DataFrame]:
-    """The half-year or quarterly estimates table; KeyError if the company has neither."""
+    """The half-year or quarterly estimates table; ExhibitDataError if there is neither."""
     for name in INTERIM_TABLES:
         if company.has(name):
             return name, company.table(name)
-    raise KeyError(
+    raise ExhibitDataError(
         f"company '{company.slug}' has no interim estimates: neither "
         f"{' nor '.join(f'{company.folder}/{n}.csv' for n in INTERIM_TABLES)}"
     )

@@ -10,6 +10,7 @@ import pandas as pd
 from reportgen import formatting as fmt
 from reportgen.data.companies import Company
 from reportgen.data.dataset import Dataset
+from reportgen.errors import ExhibitDataError
 from reportgen.figures.company_data import (
     ANNUAL,
     INTERIM,
@@ -27,6 +28,7 @@ from reportgen.figures.company_data import (
     year_label,
 )
 from reportgen.figures.registry import (
+    P,
     TableColumn,
     TableExhibit,
     TableGroup,
@@ -136,13 +138,14 @@ def _period_exhibit(frame: pd.DataFrame, heading: str) -> TableExhibit:
     title="Financial summary",
     source=SOURCE,
     tables=("companies/<slug>/income_statement", "balance_sheet", "cash_flow", "ratios"),
+    params={"company": P.company(), "statement": P.choice(*STATEMENTS, required=True)},
 )
 def financial_statements(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     """One statement of a company (income, balance sheet, cash flow or ratios) by period."""
     company = named_company(ds, params)
     statement = params.get("statement")
     if statement not in STATEMENTS:
-        raise KeyError(
+        raise ExhibitDataError(
             f"parameter 'statement' must be one of {', '.join(STATEMENTS)}, got {statement!r}"
         )
     frame = company_table(company, str(statement))
@@ -199,6 +202,10 @@ def _versus_exhibit(company: Company, frame: pd.DataFrame) -> TableExhibit:
     title="Earnings estimates",
     source=SOURCE,
     tables=("estimates_half_year", "estimates_quarterly", "estimates_vs_consensus"),
+    params={
+        "company": P.company(),
+        "table": P.choice(*INTERIM_TABLES, "estimates_vs_consensus"),
+    },
 )
 def earnings_estimates(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     """Interim and annual estimates, or house against consensus, for one company."""
@@ -206,10 +213,12 @@ def earnings_estimates(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     wanted = params.get("table")
     choices = (*INTERIM_TABLES, "estimates_vs_consensus")
     if wanted is not None and wanted not in choices:
-        raise KeyError(f"parameter 'table' must be one of {', '.join(choices)}, got {wanted!r}")
+        raise ExhibitDataError(
+            f"parameter 'table' must be one of {', '.join(choices)}, got {wanted!r}"
+        )
     names = [wanted] if wanted else [n for n in choices if company.has(n)]
     if not names:
-        raise KeyError(
+        raise ExhibitDataError(
             f"company '{company.slug}' has no estimates table ({', '.join(choices)}) in "
             f"{company.folder}"
         )
@@ -226,13 +235,16 @@ def earnings_estimates(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     title="Key products",
     source=SOURCE,
     tables=("companies/<slug>/company.yaml",),
+    params={"company": P.company()},
 )
 def key_products(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     """The company's key products: name, category and any further attributes given."""
     company = named_company(ds, params)
     products = company.key_products
     if not products:
-        raise KeyError(f"company '{company.slug}' lists no key_products in its company.yaml")
+        raise ExhibitDataError(
+            f"company '{company.slug}' lists no key_products in its company.yaml"
+        )
     keys = [
         k
         for k in dict.fromkeys(k for p in products for k in p)
@@ -284,6 +296,7 @@ def _ri_notes(company: Company, val: CompanyValuation) -> list[str]:
     title="Residual income valuation",
     source=SOURCE,
     tables=("companies/<slug>/ri_inputs", "company.yaml"),
+    params={"company": P.company()},
 )
 def ri_valuation(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     """The computed residual-income table (years as columns) and its valuation summary."""

@@ -17,8 +17,10 @@ from matplotlib.patches import Patch
 from reportgen import formatting as fmt
 from reportgen.checks import Mismatch, table_mismatches
 from reportgen.data.dataset import Dataset
-from reportgen.data.sources import read_yaml
+from reportgen.data.sources import line_of, read_yaml
+from reportgen.errors import ExhibitDataError
 from reportgen.figures.registry import (
+    P,
     TableColumn,
     TableExhibit,
     TableGroup,
@@ -382,10 +384,10 @@ def _join(items: Sequence[str], word: str = "and") -> str:
 def _choice(params: Mapping[str, Any], key: str, choices: Sequence[str]) -> str:
     """A required parameter that must be one of ``choices``."""
     if key not in params:
-        raise KeyError(f"missing parameter '{key}' (one of {', '.join(choices)})")
+        raise ExhibitDataError(f"missing parameter '{key}' (one of {', '.join(choices)})")
     value = params[key]
     if value not in choices:
-        raise KeyError(f"unknown {key} {value!r}; expected one of {', '.join(choices)}")
+        raise ExhibitDataError(f"unknown {key} {value!r}; expected one of {', '.join(choices)}")
     return str(value)
 
 
@@ -394,11 +396,56 @@ def _load_grids(ds: Dataset) -> tuple[Mapping[str, Any], str]:
     shown = f"{ds.root.name}/{GRIDS_FILE}" if ds.root.name == "data" else str(ds.root / GRIDS_FILE)
     path = ds.root / GRIDS_FILE
     if not path.is_file():
-        raise KeyError(f"{shown}: file not found (the P/S sensitivity grids)")
+        raise ExhibitDataError(f"{shown}: file not found (the P/S sensitivity grids)")
     doc = read_yaml(path, shown)
     if not isinstance(doc, dict):
-        raise ValueError(f"{shown}: expected a mapping of units at the top level")
+        raise ExhibitDataError("expected a mapping of units at the top level", shown, 1)
     return doc, shown
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(_is_number(v) for v in value)
+
+
+def _checked_unit(doc: Mapping[str, Any], unit: str, key: str, shown: str) -> Mapping[str, Any]:
+    """The unit's entry, with every field the grid reads checked: the file is not validated
+    on load, so a malformed entry is the analyst's to fix (located at the unit's line)."""
+    spec = doc[unit]
+
+    def wrong(what: str) -> ExhibitDataError:
+        return ExhibitDataError(f"unit '{unit}': {what}", shown, line_of(doc, unit))
+
+    if not isinstance(spec, Mapping):
+        raise wrong("expected a mapping of the unit's grid settings")
+    for name in ("name", "parent", "revenue_label"):
+        if not isinstance(spec.get(name), str):
+            raise wrong(f"'{name}' must be text")
+    for name in ("ps_x", "revenue_rmb_mn"):
+        if not _numbers(spec.get(name)):
+            raise wrong(f"'{name}' must be a list of numbers")
+    for name in (key, "market_cap_usd_mn_published", "to_parent_usd_mn_published"):
+        rows = spec.get(name)
+        if (name == key or rows is not None) and not (
+            isinstance(rows, list) and all(_numbers(r) for r in rows)
+        ):
+            raise wrong(f"'{name}' must be a list of rows of numbers")
+    base = spec.get("base_case")
+    if (
+        not isinstance(base, Mapping)
+        or base.get("ps_x") not in spec["ps_x"]
+        or base.get("revenue_rmb_mn") not in spec["revenue_rmb_mn"]
+    ):
+        raise wrong("'base_case' must give one of the ps_x and one of the revenue_rmb_mn values")
+    for name in ("stake_pct", "holdco_discount_pct"):
+        if spec.get(name) is not None and not _is_number(spec[name]):
+            raise wrong(f"'{name}' must be a number or null")
+    if not isinstance(spec.get("exhibits") or [], list):
+        raise wrong("'exhibits' must be a list of exhibit numbers")
+    return spec
 
 
 def _implied_factor(spec: Mapping[str, Any]) -> float | None:
@@ -417,21 +464,27 @@ def _implied_factor(spec: Mapping[str, Any]) -> float | None:
     title="P/S sensitivity of an unlisted AI chip unit, as published",
     source=SOURCE,
     tables=("sensitivity_grids",),
+    params={
+        "unit": P.text("a unit in market/sensitivity_grids.yaml", required=True),
+        "grid": P.choice(*GRIDS, required=True),
+    },
 )
 def sensitivity_grid(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     """A published P/S x revenue grid (rows P/S, columns revenue), base case marked."""
     doc, shown = _load_grids(ds)
     unit = _choice(params, "unit", sorted(doc))
     grid = _choice(params, "grid", list(GRIDS))
-    spec = doc[unit]
     key, money, dp, title, position = GRIDS[grid]
+    spec = _checked_unit(doc, unit, key, shown)
     ps = [float(x) for x in spec["ps_x"]]
     revenue = [float(x) for x in spec["revenue_rmb_mn"]]
     cells = spec[key]
     if len(cells) != len(ps) or any(len(row) != len(revenue) for row in cells):
-        raise ValueError(
-            f"{shown}: {unit}.{key} must have {len(ps)} rows of {len(revenue)} values "
-            "(one per P/S multiple and revenue)"
+        raise ExhibitDataError(
+            f"unit '{unit}': '{key}' must have {len(ps)} rows of {len(revenue)} values "
+            "(one per P/S multiple and revenue)",
+            shown,
+            line_of(doc, unit),
         )
     base = spec["base_case"]
     base_i, base_j = ps.index(float(base["ps_x"])), revenue.index(float(base["revenue_rmb_mn"]))
@@ -486,6 +539,7 @@ def sensitivity_grid(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     title="Key products of an unlisted chip unit",
     source="Company data, Meridian Research",
     tables=("unit_products",),
+    params={"unit": P.text("a unit in market/unit_products.csv")},
 )
 def unit_products(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     """A chip unit's key products with their Chinese names (e.g. T-Head's Zhenwu 真武)."""
@@ -494,7 +548,9 @@ def unit_products(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     rows = frame[frame["unit"] == unit]
     if rows.empty:
         known = ", ".join(sorted(set(frame["unit"])))
-        raise KeyError(f"no products for unit '{unit}' in market/unit_products.csv; known: {known}")
+        raise ExhibitDataError(
+            f"no products for unit '{unit}' in market/unit_products.csv; known: {known}"
+        )
     columns = (
         TableColumn("Product", align="left"),
         TableColumn("Category / use", align="left"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -53,9 +53,58 @@ Built = Figure | TableExhibit
 Builder = Callable[[Dataset, Mapping[str, Any]], Built]
 
 
+ParamKind = Literal["text", "texts", "year", "flag", "choice", "company"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A declared exhibit parameter: what it holds, whether report.yaml must give it, and
+    (for ``choice``) the values it may take. ``expected`` says what it holds in messages."""
+
+    kind: ParamKind
+    expected: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+class P:
+    """Constructors of declared parameters, as builder modules write them in ``@exhibit``."""
+
+    @staticmethod
+    def text(expected: str, *, required: bool = False) -> Param:
+        """A string parameter, e.g. a model name."""
+        return Param("text", expected, required)
+
+    @staticmethod
+    def texts(expected: str, *, required: bool = False) -> Param:
+        """A list of strings, e.g. model names."""
+        return Param("texts", expected, required)
+
+    @staticmethod
+    def year(*, required: bool = False) -> Param:
+        """A calendar year as a plain number (2025)."""
+        return Param("year", "a year such as 2025", required)
+
+    @staticmethod
+    def flag() -> Param:
+        """A YAML boolean (only true/false are booleans in report.yaml)."""
+        return Param("flag", "true or false")
+
+    @staticmethod
+    def choice(*values: str, required: bool = False) -> Param:
+        """One of a fixed set of strings."""
+        return Param("choice", f"one of {', '.join(values)}", required, tuple(values))
+
+    @staticmethod
+    def company() -> Param:
+        """A covered company: the name of a folder under data/companies (always required)."""
+        return Param("company", "a company folder under data/companies", True)
+
+
 @dataclass(frozen=True)
 class ExhibitSpec:
-    """A registered exhibit: id, kind, default title and source line, tables it reads."""
+    """A registered exhibit: id, kind, default title and source line, tables it reads, and
+    the parameters report.yaml may give it (checked before any builder runs)."""
 
     id: str
     kind: Kind
@@ -63,23 +112,112 @@ class ExhibitSpec:
     source: str
     tables: tuple[str, ...]
     build: Builder = field(compare=False)
+    params: Mapping[str, Param] = field(default_factory=dict, compare=False)
 
 
 EXHIBITS: dict[str, ExhibitSpec] = {}
 
 
 def exhibit(
-    id: str, *, kind: Kind, title: str, source: str, tables: tuple[str, ...]
+    id: str,
+    *,
+    kind: Kind,
+    title: str,
+    source: str,
+    tables: tuple[str, ...],
+    params: Mapping[str, Param] | None = None,
 ) -> Callable[[Builder], Builder]:
-    """Register ``fn`` as the builder of exhibit ``id``; a second builder for an id is an error."""
+    """Register ``fn`` as the builder of exhibit ``id``; a second builder for an id is an error.
+
+    ``params`` declares every parameter the builder reads: anything else in report.yaml is
+    refused when the definition is validated, so a builder only ever sees declared values.
+    """
 
     def register(fn: Builder) -> Builder:
         if id in EXHIBITS:
             raise ValueError(f"exhibit {id!r} registered twice")
-        EXHIBITS[id] = ExhibitSpec(id, kind, title, source, tables, fn)
+        EXHIBITS[id] = ExhibitSpec(id, kind, title, source, tables, fn, dict(params or {}))
         return fn
 
     return register
+
+
+def _shown(value: Any) -> str:
+    """A value as report.yaml would write it, for messages (kept short)."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, Mapping):
+        text = "{" + ", ".join(f"{k}: {_shown(v)}" for k, v in value.items()) + "}"
+    elif isinstance(value, list | tuple):
+        text = "[" + ", ".join(_shown(v) for v in value) + "]"
+    elif value is None:
+        text = "nothing"
+    else:
+        text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _problem(param: Param, value: Any, companies: Collection[str] | None) -> str | None:
+    """What is wrong with ``value`` for ``param`` (None when it fits)."""
+    kind = param.kind
+    if kind == "text" and isinstance(value, str) and value.strip():
+        return None
+    if (
+        kind == "texts"
+        and isinstance(value, list | tuple)
+        and all(isinstance(v, str) and v.strip() for v in value)
+    ):
+        return None
+    if kind == "year" and type(value) is int and 1900 <= value <= 2200:
+        return None
+    if kind == "flag" and isinstance(value, bool):
+        return None
+    if kind == "choice" and isinstance(value, str) and value in param.choices:
+        return None
+    if kind == "company" and isinstance(value, str):
+        if companies is None or value in companies:
+            return None
+        known = ", ".join(sorted(companies)) or "none"
+        return f"expected {param.expected}, found {_shown(value)}; known: {known}"
+    return f"expected {param.expected}, found {_shown(value)}"
+
+
+def param_problems(
+    exhibit_id: str, params: Mapping[str, Any], companies: Collection[str] | None = None
+) -> list[tuple[str | None, str]]:
+    """Every problem with an exhibit's parameters as (parameter name or None, message):
+    unknown names, missing required ones, values of the wrong type or not among the
+    choices, a company with no folder (when ``companies`` is given)."""
+    load_builders()
+    if exhibit_id not in EXHIBITS:
+        return [(None, f"unknown exhibit '{exhibit_id}'")]
+    declared = EXHIBITS[exhibit_id].params
+    found: list[tuple[str | None, str]] = []
+    if not isinstance(params, Mapping):
+        return [(None, f"expected a mapping of parameters, found {_shown(params)}")]
+    for key in params:
+        if key not in declared:
+            accepted = f"one of: {', '.join(sorted(declared))}" if declared else "no parameters"
+            found.append((str(key), f"unknown parameter '{key}'; expected {accepted}"))
+    for key, param in declared.items():
+        if key not in params:
+            if param.required:
+                found.append((key, f"missing parameter '{key}' ({param.expected})"))
+            continue
+        problem = _problem(param, params[key], companies)
+        if problem is not None:
+            found.append((key, f"parameter '{key}': {problem}"))
+    return found
+
+
+def check_params(
+    exhibit_id: str, params: Mapping[str, Any], companies: Collection[str] | None = None
+) -> list[str]:
+    """Messages for everything wrong with an exhibit's parameters (empty when they fit its
+    declaration); run when the definition is validated, before any builder runs."""
+    return [message for _, message in param_problems(exhibit_id, params, companies)]
 
 
 def get_exhibit(id: str) -> ExhibitSpec:

@@ -12,7 +12,8 @@ from matplotlib.lines import Line2D
 
 from reportgen import formatting as fmt
 from reportgen.data.dataset import Dataset
-from reportgen.figures.registry import exhibit
+from reportgen.errors import ExhibitDataError
+from reportgen.figures.registry import P, exhibit
 from reportgen.figures.sector_style import LABEL_SIZE, bare_x, label_hbars, panels
 from reportgen.figures.style import (
     DOMESTIC,
@@ -47,6 +48,7 @@ SHIPMENT_COLOURS = {"Domestic vendors": DOMESTIC, "Nvidia": OVERSEAS}
     title="China AI accelerator shipments by vendor group",
     source="IDC, Reuters, Meridian Research",
     tables=("china_ai_shipments",),
+    params={"year": P.year()},
 )
 def shipment_share(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """A 100% bar of one year's shipments by vendor group; the derived remainder hatched."""
@@ -54,7 +56,7 @@ def shipment_share(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     frame = ds.table("china_ai_shipments")
     frame = frame[frame["year"] == year]
     if frame.empty:
-        raise KeyError(f"no shipments for year {year} in {ds.files['china_ai_shipments']}")
+        raise ExhibitDataError(f"no shipments for year {year} in {ds.files['china_ai_shipments']}")
     total = frame[frame["vendor_group"] == "Total"]
     parts = frame[frame["vendor_group"] != "Total"].sort_values("derived", kind="stable")
     with house_style():
@@ -163,6 +165,7 @@ def _implied_localization(frame: pd.DataFrame) -> tuple[int, float] | None:
     title="China GPGPU localization rates and market growth (F&S estimates)",
     source="Frost & Sullivan, Meridian Research",
     tables=("gpgpu_market",),
+    params={"show_derived": P.flag()},
 )
 def gpgpu_localization(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """Stated localization rates as dot-and-line segments, and the stated market CAGRs."""

@@ -17,8 +17,9 @@ from matplotlib.ticker import FuncFormatter
 from reportgen import formatting as fmt
 from reportgen.checks import table_mismatches
 from reportgen.data.dataset import Dataset
-from reportgen.errors import SpecError
+from reportgen.errors import ExhibitDataError
 from reportgen.figures.registry import (
+    P,
     TableColumn,
     TableExhibit,
     TableGroup,
@@ -46,34 +47,35 @@ REGION_COLOURS = {"China": DOMESTIC, "Overseas": OVERSEAS}
 def _names(params: Mapping[str, Any], key: str) -> list[str]:
     """A required list-of-model-names parameter."""
     if key not in params:
-        raise KeyError(f"missing parameter '{key}' (a list of model names)")
+        raise ExhibitDataError(f"missing parameter '{key}' (a list of model names)")
     value = params[key]
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise SpecError(f"parameter '{key}' must be a list of model names, got {value!r}")
+        raise ExhibitDataError(f"parameter '{key}' must be a list of model names, got {value!r}")
     return list(value)
 
 
 def _name(params: Mapping[str, Any], key: str) -> str:
     """A required model-name parameter."""
     if key not in params:
-        raise KeyError(f"missing parameter '{key}' (a model name)")
+        raise ExhibitDataError(f"missing parameter '{key}' (a model name)")
     if not isinstance(params[key], str):
-        raise SpecError(f"parameter '{key}' must be a model name, got {params[key]!r}")
+        raise ExhibitDataError(f"parameter '{key}' must be a model name, got {params[key]!r}")
     return params[key]
 
 
 def _model_row(ds: Dataset, prices: pd.DataFrame, name: str, region: str | None = None) -> Any:
-    """The one llm_pricing row named ``name`` (in ``region`` if given); KeyError otherwise."""
+    """The one llm_pricing row named ``name`` (in ``region`` if given); ExhibitDataError
+    otherwise."""
     where = ds.files.get("llm_pricing", "llm_pricing")
     hits = prices[prices["model"] == name]
     if region is not None:
         hits = hits[hits["region"] == region]
     if hits.empty:
         scope = f" among the {region} rows" if region else ""
-        raise KeyError(f"unknown model '{name}'{scope}: not a model in {where}")
+        raise ExhibitDataError(f"unknown model '{name}'{scope}: not a model in {where}")
     if len(hits) > 1:
         rows = ", ".join(str(r) for r in hits["row"])
-        raise KeyError(f"ambiguous model '{name}': rows {rows} of {where} share the name")
+        raise ExhibitDataError(f"ambiguous model '{name}': rows {rows} of {where} share the name")
     return hits.iloc[0]
 
 
@@ -115,6 +117,10 @@ PRICE_METRICS = (
     title="DeepSeek V4 Pro list prices against overseas flagship models",
     source=SOURCE,
     tables=("llm_pricing",),
+    params={
+        "subject": P.text("a model name in market/llm_pricing.csv", required=True),
+        "peers": P.texts("a list of model names in market/llm_pricing.csv", required=True),
+    },
 )
 def v4_vs_overseas_flagships(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """Input, output and blended 3:1 prices of a subject model and its peers, one panel each."""
@@ -154,6 +160,7 @@ def v4_vs_overseas_flagships(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     title="Flagship API price ranges, China and overseas, with promotional rates",
     source=SOURCE,
     tables=("llm_pricing", "llm_promotions"),
+    params={"promo_model": P.text("a model name in market/llm_promotions.csv")},
 )
 def price_ranges(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """Min-max of flagship input and output prices per region, promotional rates as points."""
@@ -164,7 +171,9 @@ def price_ranges(ds: Dataset, params: Mapping[str, Any]) -> Figure:
         wanted = _name(params, "promo_model")
         promos = promos[promos["model"] == wanted]
         if promos.empty:
-            raise KeyError(f"unknown promo_model '{wanted}': not in {ds.files['llm_promotions']}")
+            raise ExhibitDataError(
+                f"unknown promo_model '{wanted}': not in {ds.files['llm_promotions']}"
+            )
     regions = list(pd.unique(flagships["region"]))
     low = min(float(flagships[c].min()) for c in ("input_usd", "output_usd"))
     high = max(float(flagships[c].max()) for c in ("input_usd", "output_usd"))
@@ -316,6 +325,12 @@ SIDES = (("domestic", "China", "Domestic"), ("overseas", "Overseas", "Overseas")
     title="Output-to-input price ratio, domestic and overseas flagships",
     source=SOURCE,
     tables=("llm_pricing",),
+    params={
+        "domestic": P.texts("a list of China model names in market/llm_pricing.csv", required=True),
+        "overseas": P.texts(
+            "a list of Overseas model names in market/llm_pricing.csv", required=True
+        ),
+    },
 )
 def io_ratios(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """Each named model's output/input price ratio, by side, with each side's mean."""
@@ -327,7 +342,7 @@ def io_ratios(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     ]
     count = sum(len(rows) for _, _, rows in sides)
     if count == 0:
-        raise SpecError("exhibit 'io-ratios' needs at least one model in 'domestic' or 'overseas'")
+        raise ExhibitDataError("needs at least one model in 'domestic' or 'overseas'")
     with house_style():
         fig, ax = new_figure(FULL_WIDTH_IN, 0.19 * count + 1.0)
         y, ticks, labels = 0.0, [], []
@@ -381,6 +396,7 @@ def io_ratios(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     title="Flagship models ranked by blended 3:1 price",
     source=SOURCE,
     tables=("llm_pricing",),
+    params={"highlight": P.text("a flagship model name in market/llm_pricing.csv")},
 )
 def flagship_blended_ranked(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """Every flagship row's blended 3:1 price on one log axis, coloured by region."""

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from reportgen import formatting as fmt
 from reportgen.data.dataset import Dataset, load_dataset
+from reportgen.errors import ExhibitDataError
 from reportgen.figures import company_charts, company_data, company_tables
 from reportgen.figures.registry import EXHIBITS, TableExhibit, load_builders
 from reportgen.figures.save import svg_bytes
@@ -115,10 +116,10 @@ def test_chart_is_svg_with_text_in_house_fonts(
 
 
 @pytest.mark.parametrize("exhibit_id", sorted(APPLIES))
-def test_unknown_company_raises_key_error(ds: Dataset, exhibit_id: str) -> None:
-    with pytest.raises(KeyError, match="known: cambricon, iluvatar, metax"):
+def test_unknown_company_raises_exhibit_data_error(ds: Dataset, exhibit_id: str) -> None:
+    with pytest.raises(ExhibitDataError, match="known: cambricon, iluvatar, metax"):
         build(ds, exhibit_id, {"company": "nvidia", "statement": "ratios"})
-    with pytest.raises(KeyError, match="missing parameter 'company'"):
+    with pytest.raises(ExhibitDataError, match="missing parameter 'company'"):
         build(ds, exhibit_id, {})
 
 
@@ -132,10 +133,10 @@ def test_unknown_company_raises_key_error(ds: Dataset, exhibit_id: str) -> None:
         ("earnings-estimates", {"company": "metax", "table": "nope"}, "table"),
     ],
 )
-def test_missing_table_raises_key_error(
+def test_missing_table_raises_exhibit_data_error(
     ds: Dataset, exhibit_id: str, params: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(KeyError, match=message):
+    with pytest.raises(ExhibitDataError, match=message):
         build(ds, exhibit_id, params)
 
 

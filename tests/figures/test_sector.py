@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from reportgen.data.dataset import Dataset, load_dataset
-from reportgen.errors import SpecError
+from reportgen.errors import ExhibitDataError
 from reportgen.figures import sector_day0, sector_market, sector_pricing
 from reportgen.figures.registry import EXHIBITS, TableExhibit, load_builders
 from reportgen.figures.save import svg_bytes
@@ -221,24 +221,24 @@ def test_day0_row_totals(ds: Dataset) -> None:
         ("v4-vs-overseas-flagships", {"peers": []}),  # missing subject
     ],
 )
-def test_unknown_model_raises_key_error(
+def test_unknown_model_raises_exhibit_data_error(
     ds: Dataset, exhibit_id: str, params: dict[str, Any]
 ) -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(ExhibitDataError):
         build(ds, exhibit_id, params)
 
 
 def test_unknown_model_message_names_it(ds: Dataset) -> None:
-    with pytest.raises(KeyError, match="DeepSeek V9"):
+    with pytest.raises(ExhibitDataError, match="DeepSeek V9"):
         build(ds, "v4-vs-overseas-flagships", {"subject": "DeepSeek V9", "peers": []})
 
 
-def test_ambiguous_model_raises_key_error(ds: Dataset) -> None:
+def test_ambiguous_model_raises_exhibit_data_error(ds: Dataset) -> None:
     params = {"subject": "doubao-seed-1.8 Input (32_128)", "peers": []}  # two rows share it
-    with pytest.raises(KeyError, match="ambiguous"):
+    with pytest.raises(ExhibitDataError, match="ambiguous"):
         build(ds, "v4-vs-overseas-flagships", params)
 
 
 def test_peers_must_be_a_list(ds: Dataset) -> None:
-    with pytest.raises(SpecError):
+    with pytest.raises(ExhibitDataError):
         build(ds, "v4-vs-overseas-flagships", {"subject": "DeepSeek V4 Pro", "peers": "Grok 4.2"})
