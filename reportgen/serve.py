@@ -1,4 +1,11 @@
-"""`reportgen serve`: a local preview that rebuilds on change and reloads the open page."""
+"""`reportgen serve`: a local preview that rebuilds on change and reloads the open page.
+
+The server is for the analyst's own browser only: it answers a request only when its ``Host``
+is the address it bound (so a web page cannot read unpublished reports through DNS
+rebinding), serves only files under build/, names no server or Python version, and shows the
+page the located message of a failed build but never a traceback or an absolute path (those
+go to the terminal).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import http.server
 import json
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -61,8 +68,27 @@ class PreviewState:
             return {"version": self.version, "error": self.error, "building": self.building}
 
 
+#: What the page says when a rebuild fails on a bug in reportgen: the details (traceback,
+#: paths) are on the terminal only, where the server runs.
+INTERNAL_ERROR = (
+    "internal error: this is a bug in reportgen, not a problem with your input; "
+    "see the terminal running `reportgen serve` for the details"
+)
+
+
+def for_the_page(message: str, project: Project) -> str:
+    """``message`` with the project's absolute folder taken out (paths become relative)."""
+    for root in {str(project.root.resolve()), str(project.root)}:
+        message = message.replace(root.rstrip("/") + "/", "")
+    return message
+
+
 def rebuild(project: Project, state: PreviewState, log: Callable[[str], None]) -> None:
-    """Build what is stale; record success or the error messages for the page."""
+    """Build what is stale; record success or the error messages for the page.
+
+    Bad input gives the page its located messages; a bug gives the page only
+    ``INTERNAL_ERROR`` and the terminal the traceback.
+    """
     from reportgen.options import BuildOptions
     from reportgen.runner import run_build
 
@@ -74,11 +100,12 @@ def rebuild(project: Project, state: PreviewState, log: Callable[[str], None]) -
         if summary.built or summary.removed:
             log(f"rebuilt: {', '.join(summary.built + summary.removed)}")
     except ReportgenError as exc:
-        error = "\n".join(str(p) for p in exc.problems)
-        log("build failed:\n" + error)
-    except Exception as exc:  # noqa: BLE001 - the preview must keep running
-        error = f"internal error: {type(exc).__name__}: {exc}\n{traceback.format_exc()}"
-        log(error)
+        located = "\n".join(str(p) for p in exc.problems)
+        log("build failed:\n" + located)
+        error = for_the_page(located, project)
+    except Exception:  # noqa: BLE001 - the preview must keep running
+        log("build failed: " + INTERNAL_ERROR + "\n" + traceback.format_exc())
+        error = INTERNAL_ERROR
     with state.lock:
         state.version += 1
         state.error = error
@@ -99,17 +126,40 @@ def warm_up() -> None:
 
 
 def _inside(folder: Path, name: str) -> Path | None:
-    """``folder/name`` if it is a file inside ``folder`` (no way out with .. or links)."""
-    target = (folder / name).resolve()
-    if target.is_relative_to(folder.resolve()) and target.is_file():
-        return target
+    """``folder/name`` if it is a file inside ``folder`` (no way out with .., / or links)."""
+    try:
+        target = (folder / name).resolve()
+        if target.is_relative_to(folder.resolve()) and target.is_file():
+            return target
+    except (OSError, ValueError):  # a NUL byte, a name too long, a link loop
+        pass
     return None
+
+
+def allowed_hosts(port: int) -> frozenset[str]:
+    """The ``Host`` values the server answers: the address it bound, by IP or as localhost."""
+    hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+    if port == 80:  # a browser leaves the default port out of Host
+        hosts |= {"127.0.0.1", "localhost"}
+    return frozenset(hosts)
+
+
+def host_allowed(headers: Collection[str], port: int) -> bool:
+    """Exactly one ``Host`` header, naming the bound address (DNS-rebinding defence)."""
+    return len(headers) == 1 and next(iter(headers)).strip().lower() in allowed_hosts(port)
 
 
 def make_handler(project: Project, state: PreviewState) -> type[http.server.BaseHTTPRequestHandler]:
     """A request handler serving build/ with live reload, and the status endpoint."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
+        # No "BaseHTTP/0.6 Python/3.x" in the Server header: nothing to fingerprint.
+        server_version = "reportgen"
+        sys_version = ""
+
+        def version_string(self) -> str:
+            return self.server_version
+
         def log_message(self, *args: object) -> None:
             pass
 
@@ -122,6 +172,15 @@ def make_handler(project: Project, state: PreviewState) -> type[http.server.Base
             self.wfile.write(body)
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            port = self.server.server_address[1]
+            if not host_allowed(self.headers.get_all("Host") or [], port):
+                # A foreign name resolving to 127.0.0.1 (DNS rebinding) gets nothing.
+                self._send(421, b"misdirected request", "text/plain")
+                return
+            if not self.path.startswith("/"):
+                # Absolute-form targets (http://other/...) would name another host.
+                self._send(400, b"bad request", "text/plain")
+                return
             path = unquote(urlparse(self.path).path)
             if path == "/__reportgen/status":
                 self._send(200, json.dumps(state.snapshot()).encode(), "application/json")
@@ -155,6 +214,17 @@ def make_handler(project: Project, state: PreviewState) -> type[http.server.Base
             )
 
     return Handler
+
+
+#: The only address the preview listens on: this machine, never the network.
+HOST = "127.0.0.1"
+
+
+def make_server(
+    project: Project, state: PreviewState, port: int
+) -> http.server.ThreadingHTTPServer:
+    """The preview's HTTP server on ``HOST``:``port`` (0: any free port), not yet serving."""
+    return http.server.ThreadingHTTPServer((HOST, port), make_handler(project, state))
 
 
 def watch(
@@ -192,7 +262,7 @@ def serve(
     state = PreviewState()
     rebuild(project, state, log)
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), make_handler(project, state))
+    server = make_server(project, state, port)
     stop = threading.Event()
     watching = threading.Event()
     watcher = threading.Thread(
@@ -200,7 +270,7 @@ def serve(
     )
     watcher.start()
     watching.wait(timeout=30)
-    ready(f"http://127.0.0.1:{server.server_address[1]}/")
+    ready(f"http://{HOST}:{server.server_address[1]}/")
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

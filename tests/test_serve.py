@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
@@ -130,6 +131,26 @@ def test_serve_refuses_paths_outside_build(server: tuple[str, Project]) -> None:
         with pytest.raises(urllib.error.HTTPError) as info:
             get(base + path)
         assert info.value.code == 404
+
+
+def test_serve_answers_only_its_own_host_and_names_no_version(
+    server: tuple[str, Project],
+) -> None:
+    # The real `reportgen serve` process: a name that resolves to 127.0.0.1 (DNS rebinding)
+    # gets nothing from build/, and no response names Python or http.server's version.
+    base, _ = server
+    port = int(base.rstrip("/").rsplit(":", 1)[1])
+    for host, code in ((f"evil.example:{port}", 421), (f"localhost:{port}", 200)):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.putrequest("GET", "/build/alpha.html", skip_host=True)
+        conn.putheader("Host", host)
+        conn.endheaders()
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        assert response.status == code, host
+        assert response.getheader("Server") == "reportgen"
+        assert ("41.3%" in body.decode("utf-8")) == (code == 200)
 
 
 def test_warm_up_loads_what_a_rebuild_needs() -> None:
