@@ -99,6 +99,10 @@ RC = {
     # Chart text stays text (searchable in the PDF, drawn with the report's embedded fonts);
     # svg_bytes() renames the families to the report's @font-face names.
     "svg.fonttype": "none",
+    # Chart text is text: a model named "plan $5 to $10" or a unit "US$0.13 per HK$1" is drawn
+    # as written, never parsed as mathtext (which drops the dollars and sets the rest in
+    # italics). No builder writes mathtext on purpose; log axes use plain tick formatters.
+    "text.parse_math": False,
     "svg.hashsalt": "reportgen",  # fixed ids: same inputs, same bytes
     "path.simplify": True,
 }
