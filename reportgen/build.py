@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -16,7 +17,7 @@ from matplotlib.figure import Figure
 from reportgen.data.companies import COMPANIES_DIR
 from reportgen.data.dataset import Dataset
 from reportgen.data.sources import read_yaml
-from reportgen.deps import record, recording
+from reportgen.deps import digest, key_of, read_bytes, record_all, recording, watch
 from reportgen.errors import (
     BuildError,
     DataError,
@@ -187,7 +188,7 @@ def render_report_html(
             return None
         path = definition.folder / name
         shown = project.shown(path)
-        return render_prose(decode_prose(path.read_bytes(), shown), shown, prose_ctx)
+        return render_prose(decode_prose(read_bytes(path), shown), shown, prose_ctx)
 
     by_id = {e.id: e for e in exhibits}
     sections = [
@@ -296,7 +297,7 @@ def draw_exhibit(
     with recording() as reads:
         exhibit = build_exhibit(ds, definition, ref)
     rec = ExhibitRecord(
-        inputs=fingerprint(project, reads),
+        inputs=fingerprint(project, reads.settle()),
         code=builder_code.get(builder_module_key(spec.build.__module__), ""),
         params=params_key(ref.id, dict(ref.params)),
         output=f"figures/{definition.slug}/{ref.name}.svg" if exhibit.svg is not None else None,
@@ -321,7 +322,8 @@ def _exhibit(
         _record_inputs(project, rec)
         return exhibit, rec, True
     old = _reusable(project, definition, ref, previous, builder_code, force)
-    if old is not None and old.output is not None:
+    svg = _read_output(project, old)
+    if old is not None and svg is not None:
         spec = EXHIBITS[ref.id]
         _record_inputs(project, old)
         exhibit = RenderedExhibit(
@@ -330,16 +332,49 @@ def _exhibit(
             kind=spec.kind,
             title=ref.title or spec.title,
             source=ref.source or spec.source,
-            svg=(project.root / old.output).read_bytes(),
+            svg=svg,
         )
         return exhibit, old, False
     exhibit, rec = draw_exhibit(project, ds, definition, ref.name, builder_code)
     return exhibit, rec, True  # its reads were recorded as it ran
 
 
+def _read_output(project: Project, old: ExhibitRecord | None) -> bytes | None:
+    """A reusable chart's SVG, read once: None (draw it again) unless it is still the drawn one."""
+    if old is None or old.output is None:
+        return None
+    try:
+        data = (project.root / old.output).read_bytes()
+    except OSError:
+        return None
+    return data if digest(data) == old.output_hash else None
+
+
 def _record_inputs(project: Project, rec: ExhibitRecord) -> None:
-    """Count an exhibit drawn elsewhere (or earlier) as read by this report: files and folders."""
-    record(project.root / k.removeprefix(DIR_PREFIX) for k in rec.inputs)
+    """Count an exhibit drawn elsewhere (or earlier) as read by this report: files and folders,
+    with the hashes they had when it was drawn."""
+    record_all(
+        {
+            key_of(project.root / k.removeprefix(DIR_PREFIX), k.startswith(DIR_PREFIX)): v
+            for k, v in rec.inputs.items()
+        }
+    )
+
+
+#: Tests only: names a folder; build_report then writes ``<slug>.paused`` there once it has
+#: read every input and waits for ``<slug>.resume`` before recording them, so a test can
+#: change an input mid-build without racing a timer (tests/hostile/test_freshness.py).
+PAUSE_ENV = "REPORTGEN_TEST_PAUSE"
+
+
+def _pause_for_test(slug: str) -> None:
+    folder = os.environ.get(PAUSE_ENV)
+    if not folder:
+        return
+    Path(folder, f"{slug}.paused").touch()
+    deadline = time.monotonic() + 120
+    while not Path(folder, f"{slug}.resume").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def build_report(
@@ -351,16 +386,31 @@ def build_report(
     options: BuildOptions = DEFAULT_OPTIONS,
     previous: ReportRecord | None = None,
     predrawn: Mapping[str, Drawn] | None = None,
+    preread: Mapping[str, str] | None = None,
 ) -> ReportOutcome:
     """Build one report: exhibits, HTML, then a checked PDF; outputs replaced atomically.
 
     Exhibits whose inputs, parameters and builder code are unchanged since ``previous``
     are not redrawn: their SVG on disk is reused. ``predrawn`` holds charts other tasks drew.
+    ``preread`` holds the hashes (deps.Reads keys) of the inputs read for this report before
+    the task (its definition, the house file): the record keeps what was used.
     """
     start = time.perf_counter()
     report_code, builder_code = code_hashes()
     rtype = load_report_types()[definition.type]()
     with recording() as reads:
+        record_all(preread or {})
+        # Read by others (prose and definition already loaded; fonts by WeasyPrint): hashed
+        # now, before use, and checked again when the record is made.
+        watch(
+            [
+                definition.folder,
+                *definition.folder.iterdir(),
+                project.house,
+                *project.fonts.iterdir(),
+                *(project.templates / "css").iterdir(),
+            ]
+        )
         warnings = rtype.warnings(ds, definition)
         for problem in warnings:
             progress(f"warning: {problem}")
@@ -382,15 +432,6 @@ def build_report(
                 svgs.append((project.figures / definition.slug / f"{ref.name}.svg", exhibit.svg))
         progress(f"{definition.slug}: HTML")
         html = render_report_html(project, ds, definition, exhibits, house)
-        record(
-            [
-                definition.folder,
-                *definition.folder.iterdir(),
-                project.house,
-                *project.fonts.iterdir(),
-                *(project.templates / "css").iterdir(),
-            ]
-        )
     shown = f"build/{definition.slug}.pdf"
     missing = glyph_problems(html, project.fonts, f"build/{definition.slug}.html")
     for path, data in svgs:
@@ -441,8 +482,9 @@ def build_report(
     result = BuildResult(
         definition.slug, html_path, pdf_path, tuple(p for p, _ in svgs), time.perf_counter() - start
     )
+    _pause_for_test(definition.slug)
     rec = ReportRecord(
-        inputs=fingerprint(project, reads),
+        inputs=fingerprint(project, reads.settle()),
         code=report_code,
         outputs=outputs,
         exhibits=records,

@@ -9,14 +9,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reportgen.deps import CHANGED, DIR_PREFIX, dir_hash, file_hash
 from reportgen.outputs import write_atomic
 from reportgen.project import Project
 
-MANIFEST_VERSION = 1
+#: 2: input hashes are those of the bytes the build read (CHANGED when an input moved under
+#: it), no longer of the files as they were when it ended; a version 1 manifest rebuilds all.
+MANIFEST_VERSION = 2
 PACKAGE = Path(__file__).resolve().parent
 #: Modules holding exhibit builders: a change to one redraws only its own exhibits. Every other
 #: module is shared code (a change redraws everything), so a helper that two builder modules use
@@ -30,34 +34,20 @@ BUILDER_MODULES = (
     "figures/sector_market.py",
     "figures/sector_pricing.py",
 )
-DIR_PREFIX = "dir:"
 
 
-def file_hash(path: Path) -> str:
-    """SHA-256 of a file's bytes ("" when it does not exist)."""
+def input_key(project: Project, key: str) -> str:
+    """How an input is named in the manifest: project-relative, folders prefixed with dir:.
+
+    ``key`` is as deps.Reads names it (an absolute path, dir: for a folder).
+    """
+    prefix = DIR_PREFIX if key.startswith(DIR_PREFIX) else ""
+    path = Path(key.removeprefix(DIR_PREFIX))
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return ""
-
-
-def dir_hash(path: Path) -> str:
-    """A folder's listing (names only): adding or removing a file changes it."""
-    try:
-        names = sorted(p.name for p in path.iterdir() if not p.name.startswith("."))
-    except (FileNotFoundError, NotADirectoryError):
-        return ""
-    return hashlib.sha256("\n".join(names).encode()).hexdigest()
-
-
-def input_key(project: Project, path: Path) -> str:
-    """How an input is named in the manifest: project-relative, folders prefixed with dir:."""
-    resolved = path.resolve()
-    try:
-        rel = resolved.relative_to(project.root.resolve()).as_posix()
+        rel = path.relative_to(project.root.resolve()).as_posix()
     except ValueError:
-        rel = resolved.as_posix()
-    return DIR_PREFIX + rel if resolved.is_dir() else rel
+        rel = path.as_posix()
+    return prefix + rel
 
 
 def current_hash(project: Project, key: str) -> str:
@@ -67,10 +57,17 @@ def current_hash(project: Project, key: str) -> str:
     return file_hash(project.root / key)
 
 
-def fingerprint(project: Project, paths: set[Path]) -> dict[str, str]:
-    """Hashes of the given inputs, keyed as in the manifest, sorted."""
-    keys = sorted({input_key(project, p) for p in paths})
-    return {k: current_hash(project, k) for k in keys}
+def fingerprint(project: Project, digests: Mapping[str, str]) -> dict[str, str]:
+    """The settled readings of a task (deps.Reads.settle), keyed as in the manifest, sorted.
+
+    Nothing is read here: each hash is that of the bytes the task used (or CHANGED).
+    """
+    keyed: dict[str, str] = {}
+    for key, value in digests.items():
+        name = input_key(project, key)
+        old = keyed.get(name)
+        keyed[name] = value if old is None or old == value else CHANGED
+    return dict(sorted(keyed.items()))
 
 
 def _hash_files(files: list[Path], contents: dict[Path, bytes]) -> str:
@@ -179,8 +176,9 @@ def data_files(project: Project) -> dict[str, str]:
     for root, dirs, files in os.walk(project.data):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith("."):
-                path = Path(root) / name
+            path = Path(root) / name
+            # Only regular files: a FIFO would block the read, a symlink loop cannot be read.
+            if not name.startswith(".") and path.is_file():
                 found[path.relative_to(project.root).as_posix()] = file_hash(path)
     return found
 
@@ -200,6 +198,9 @@ class Plan:
     fresh: list[str]
     orphans: list[str]  # reports built before whose definitions are gone
     validate: bool  # data changed since the last successful validation
+    #: Every file under data/ with its hash, taken before the build reads anything: what a
+    #: successful validation records (a file changed after this is validated again next time).
+    data_hashes: dict[str, str] = field(default_factory=dict)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -224,11 +225,12 @@ def report_reasons(
     for key, old in record.inputs.items():
         now = current_hash(project, key)
         if now != old:
-            what = (
-                "removed"
-                if not now
-                else ("files added or removed" if key.startswith(DIR_PREFIX) else "changed")
-            )
+            if old == CHANGED:
+                what = "changed while the last build read it"
+            elif not now:
+                what = "removed"
+            else:
+                what = "files added or removed" if key.startswith(DIR_PREFIX) else "changed"
             reasons.append(f"{key.removeprefix(DIR_PREFIX)}: {what}")
     if record.code != report_code:
         reasons.append("reportgen code changed")
@@ -259,8 +261,9 @@ def make_plan(project: Project, only: list[str] | None = None, force: bool = Fal
         else:
             fresh.append(slug)
     orphans = [] if only else sorted(set(manifest.reports) - set(report_slugs(project)))
-    validate = force or data_files(project) != manifest.data_files
-    return Plan(stale=stale, fresh=fresh, orphans=orphans, validate=validate)
+    hashes = data_files(project)
+    validate = force or hashes != manifest.data_files
+    return Plan(stale=stale, fresh=fresh, orphans=orphans, validate=validate, data_hashes=hashes)
 
 
 def exhibit_reasons(

@@ -6,13 +6,15 @@ import multiprocessing as mp
 import os
 import shutil
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
 
+from reportgen.deps import DIR_PREFIX, key_of, recording
 from reportgen.errors import BuildError, DataError, Problem, ProblemList, ReportgenError, SpecError
 from reportgen.outputs import clean_stray_temporaries
 from reportgen.plan import Manifest, Plan, data_files, make_plan, manifest_path
@@ -116,6 +118,7 @@ def _build_one(slug: str, predrawn: dict[str, Any] | None = None) -> tuple[str, 
             st["options"],
             st["manifest"].reports.get(slug),
             predrawn,
+            st["preread"].get(slug),
         )
     except ReportgenError as exc:
         return slug, exc.problems
@@ -194,21 +197,24 @@ def _run_locked(
         ds = load_dataset(project.data)
     except DataError as exc:
         problems.extend(exc.problems)
-    try:
-        house = load_house(project)
-    except DataError as exc:
-        problems.extend(exc.problems)
-    definitions = []
-    try:
-        definitions = load_definitions(project, list(plan.stale) or []) if plan.stale else []
-    except SpecError as exc:
-        problems.extend(exc.problems)
-    if ds is not None:
-        from reportgen.reports.base import load_report_types
+    # The house file and definitions are read here, before the report tasks: what was read
+    # (and its hash) is handed to each task, so its record says what it used.
+    with recording() as before:
+        try:
+            house = load_house(project)
+        except DataError as exc:
+            problems.extend(exc.problems)
+        definitions = []
+        try:
+            definitions = load_definitions(project, list(plan.stale) or []) if plan.stale else []
+        except SpecError as exc:
+            problems.extend(exc.problems)
+        if ds is not None:
+            from reportgen.reports.base import load_report_types
 
-        types = load_report_types()
-        for definition in definitions:
-            problems.extend(types[definition.type]().validate(ds, definition))
+            types = load_report_types()
+            for definition in definitions:
+                problems.extend(types[definition.type]().validate(ds, definition))
     if problems:
         raise DataError(problems.items)
     if not plan.stale and not report_slugs_exist(project):
@@ -222,9 +228,13 @@ def _run_locked(
                 )
             ]
         )
-    manifest.data_files = data_files(project)
+    # The data as it was before anything was read (the plan hashed it): a file changed since
+    # is validated again next time.
+    manifest.data_files = plan.data_hashes or data_files(project)
     manifest.save(manifest_path(project))
     by_slug = {d.slug: d for d in definitions}
+    read_before = before.settle()
+    preread = {d.slug: _read_for(project, d.folder, read_before) for d in definitions}
     failures: list[Problem] = []
 
     def accept(slug: str, outcome: Any) -> None:
@@ -261,6 +271,7 @@ def _run_locked(
         manifest=manifest,
         reporter=reporter,
         queue=None,
+        preread=preread,
     )
     try:
         if jobs <= 1:
@@ -274,6 +285,17 @@ def _run_locked(
     if failures:
         raise BuildError(failures)
     return summary
+
+
+def _read_for(project: Project, folder: Path, before: Mapping[str, str]) -> dict[str, str]:
+    """What was read before the tasks for the report in ``folder``: its files and the house."""
+    mine = key_of(folder)
+    house = key_of(project.house)
+    return {
+        k: v
+        for k, v in before.items()
+        if k == house or k.startswith(mine + "/") or k.removeprefix(DIR_PREFIX) == mine
+    }
 
 
 def report_slugs_exist(project: Project) -> bool:

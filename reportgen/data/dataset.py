@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from reportgen.data.companies import Company, load_companies
 from reportgen.data.schemas import DAY0_MATRIX, SCHEMAS, Column, TableSchema
 from reportgen.data.sources import LocDict, LocList, line_of, read_csv, read_yaml
 from reportgen.data.validate import LINE, validate_table
-from reportgen.deps import record
+from reportgen.deps import CHANGED, DIR_PREFIX, key_of, record_all, recording, watch
 from reportgen.errors import DataError, Problem, ProblemList
 
 DAY0_CATALOGUE = "market/day0.yaml"
@@ -40,20 +41,16 @@ class Day0Catalogue:
 
 
 class _RecordingCompanies(Mapping[str, Company]):
-    """The companies mapping; looking one up records its folder's files as read."""
+    """The companies mapping; looking one up records its folder's files (and listing) as read,
+    with the hashes they had when the Dataset loaded them."""
 
-    def __init__(self, companies: Mapping[str, Company], folders: Mapping[str, Path]):
+    def __init__(self, companies: Mapping[str, Company], reads: Mapping[str, Mapping[str, str]]):
         self._companies = companies
-        self._folders = folders
-
-    def _note(self, slug: str) -> None:
-        folder = self._folders.get(slug)
-        if folder is not None:
-            record(p for p in folder.iterdir() if p.is_file())
+        self._reads = reads
 
     def __getitem__(self, slug: str) -> Company:
         company = self._companies[slug]
-        self._note(slug)
+        record_all(self._reads.get(slug, {}))
         return company
 
     def __iter__(self) -> Iterator[str]:
@@ -67,8 +64,9 @@ class _RecordingCompanies(Mapping[str, Company]):
 class Dataset:
     """Validated tables with their derived columns; tables are handed out as copies.
 
-    Reading a table (or a company) records the files it was derived from, so the build
-    knows exactly which inputs each exhibit and report depends on.
+    Reading a table (or a company) records the files it was derived from, with the hashes
+    of the bytes that were loaded (not of the files as they are later), so the build knows
+    exactly which inputs, in which state, each exhibit and report depends on.
     """
 
     root: Path
@@ -78,15 +76,24 @@ class Dataset:
     companies: Mapping[str, Company] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, tuple[Path, ...]] = field(default_factory=dict)
+    #: {table name: {file (as deps.Reads keys it): hash of the bytes loaded}}
+    reads: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def _note(self, name: str) -> None:
+        found = self.reads.get(name)
+        if found is not None:
+            record_all(found)
+        else:  # not loaded by load_dataset: hash now, check when the task ends
+            watch(self.sources.get(name, ()))
 
     def table(self, name: str) -> pd.DataFrame:
         """A copy of a table, so no caller can change what another sees."""
-        record(self.sources.get(name, ()))
+        self._note(name)
         return self._tables[name].copy()
 
     @property
     def day0_catalogue(self) -> Day0Catalogue:
-        record(self.sources.get("day0", ()))
+        self._note("day0")
         return self._day0_catalogue
 
     @property
@@ -213,7 +220,37 @@ def load_dataset(root: Path) -> Dataset:
     """Load, validate and derive every table under ``root`` (the data/ folder).
 
     Every file is read even when an earlier one fails, so one run lists all problems.
+    Every file is read once; the Dataset keeps the hash of the bytes it loaded, and records
+    those (never a later state of the file) when a task uses a table or a company.
     """
+    with recording() as loaded:
+        base = root / "companies"
+        # A company's listing says which optional files it has: hashed before loading and
+        # checked after (CHANGED if a file came or went meanwhile).
+        watch(sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else [])
+        ds = _load_dataset(root)
+    digests = loaded.settle()
+    sources = dict(ds.sources)
+    reads = {
+        name: {key_of(p): digests.get(key_of(p), CHANGED) for p in paths}
+        for name, paths in sources.items()
+    }
+    for slug in ds.companies:
+        folder = key_of(base / slug)
+        reads[f"company:{slug}"] = {
+            k: v
+            for k, v in digests.items()
+            if k.removeprefix(DIR_PREFIX) == folder or k.startswith(folder + "/")
+        }
+    companies = _RecordingCompanies(
+        MappingProxyType(dict(ds.companies)),
+        {slug: reads.pop(f"company:{slug}") for slug in ds.companies},
+    )
+    return dataclasses.replace(ds, companies=companies, reads=MappingProxyType(reads))
+
+
+def _load_dataset(root: Path) -> Dataset:
+    """load_dataset without the record of what was read (see there)."""
     problems = ProblemList()
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
@@ -253,12 +290,11 @@ def load_dataset(root: Path) -> Dataset:
         root / SCHEMAS["llm_price_ranges_published"].path,
         root / SCHEMAS["llm_pricing"].path,
     )
-    folders = {slug: root / "companies" / slug for slug in companies}
     return Dataset(
         root=root,
         _tables=MappingProxyType(derived),
         files=MappingProxyType(files),
         _day0_catalogue=catalogue,
-        companies=_RecordingCompanies(MappingProxyType(companies), folders),
+        companies=MappingProxyType(companies),
         sources=MappingProxyType(sources),
     )

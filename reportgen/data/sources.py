@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from reportgen.deps import record as record_read
+from reportgen.deps import read_bytes
 from reportgen.errors import DataError, Problem
 
 
@@ -41,14 +41,11 @@ def read_csv(path: Path, shown: str) -> RawTable:
     """Read a CSV file; lines starting with '#' before the header are comments (source notes).
 
     Every cell stays a string: typing is the schema's job, never pandas' guesswork
-    (so a ticker 'NA' stays 'NA' and '(1.20)' is parsed by a declared rule).
+    (so a ticker 'NA' stays 'NA' and '(1.20)' is parsed by a declared rule). The bytes are
+    read once and hashed as read (deps.read_bytes), so the build records what it parsed.
     """
-    record_read([path])
-    try:
-        # utf-8-sig: Excel's "CSV UTF-8" starts the file with a byte-order mark.
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError([Problem(shown, None, None, f"not UTF-8 text ({exc.reason})")]) from exc
+    # utf-8-sig: Excel's "CSV UTF-8" starts the file with a byte-order mark.
+    text = decode_utf8(read_bytes(path), shown, "utf-8-sig")
     lines = text.splitlines(keepends=True)
     comments: list[str] = []
     start = 0
@@ -191,14 +188,29 @@ def load_yaml_text(text: str, shown: str) -> Any:
         raise DataError([Problem(shown, None, None, f"invalid YAML: {exc}")]) from exc
 
 
-def read_yaml(path: Path, shown: str) -> Any:
-    """Read a YAML file with StrictLoader."""
-    record_read([path])
+def decode_utf8(data: bytes, shown: str, encoding: str = "utf-8") -> str:
+    """The text of a file's bytes; a byte that is not UTF-8 is a DataError at its line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise DataError([Problem(shown, None, None, f"not UTF-8 text ({exc.reason})")]) from exc
-    return load_yaml_text(text, shown)
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DataError(
+            [
+                Problem(
+                    shown,
+                    line,
+                    None,
+                    f"not UTF-8 text: byte {column} of the line is 0x{data[exc.start]:02x} "
+                    f"({exc.reason}); save the file as UTF-8",
+                )
+            ]
+        ) from exc
+
+
+def read_yaml(path: Path, shown: str) -> Any:
+    """Read a YAML file with StrictLoader (its bytes read once, hashed as read: deps)."""
+    return load_yaml_text(decode_utf8(read_bytes(path), shown), shown)
 
 
 def line_of(node: Any, key: str | int | None = None) -> int | None:

@@ -11,7 +11,7 @@ import jinja2
 from markupsafe import Markup
 
 from reportgen import formatting
-from reportgen.deps import record
+from reportgen.deps import digest, record
 from reportgen.render.sandbox import ProseEnvironment
 
 
@@ -51,14 +51,17 @@ def _configure(env: jinja2.Environment) -> jinja2.Environment:
 
 
 class RecordingLoader(jinja2.FileSystemLoader):
-    """Loads templates from a folder and records each file used (for the build plan)."""
+    """Loads templates from a folder and records each file used, with the hash of the source
+    it loaded (for the build plan: what was rendered, not the file as it is later)."""
 
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str | None, Callable[[], bool] | None]:
         source, filename, uptodate = super().get_source(environment, template)
         if filename:
-            record([Path(filename)])
+            # The loader decoded the file's bytes as strict UTF-8, so encoding the source
+            # again gives exactly the bytes it read.
+            record(Path(filename), digest(source.encode(self.encoding)))
         return source, filename, uptodate
 
 
