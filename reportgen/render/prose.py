@@ -28,6 +28,22 @@ def _template_line(exc: BaseException, name: str) -> int | None:
     return None
 
 
+def _deepest_line(text: str) -> int:
+    """The line where brackets nest deepest (where a parser gives up on nesting)."""
+    depth = deepest = 0
+    line = where = 1
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif ch in "([{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif ch in ")]}":
+            depth -= 1
+    return where
+
+
 def decode_prose(data: bytes, shown: str) -> str:
     """A prose file's bytes as text; a byte that is not UTF-8 is an error at its line."""
     try:
@@ -73,8 +89,11 @@ def render_prose(text: str, shown: str, context: Mapping[str, Any]) -> Markup:
     except jinja2.UndefinedError as exc:
         raise _problem(shown, exc, f"undefined value: {exc.message}") from exc
     except (RecursionError, SyntaxError) as exc:  # Python's own nesting limits
-        raise _problem(shown, exc, "expression nested too deeply") from exc
-    except ArithmeticError as exc:  # 1/0, a float overflow, a decimal out of range
+        line = _template_line(exc, shown) or _deepest_line(text)
+        raise SpecError([Problem(shown, line, None, "expression nested too deeply")]) from exc
+    except OverflowError as exc:  # 2.0 ** 10000
+        raise _problem(shown, exc, f"number too large ({exc})") from exc
+    except ArithmeticError as exc:  # 1/0, a decimal out of range
         raise _problem(shown, exc, f"cannot compute: {exc or type(exc).__name__}") from exc
     except (LookupError, ValueError, TypeError, AttributeError, jinja2.TemplateError) as exc:
         raise _problem(shown, exc, f"cannot evaluate: {exc}") from exc

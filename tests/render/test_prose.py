@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import time
+from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reportgen.errors import SpecError
-from reportgen.render.prose import render_prose
+from reportgen.prose_api import prose_api
+from reportgen.render import sandbox
+from reportgen.render.prose import decode_prose, render_prose
 
 SHOWN = "data/reports/demo/summary.md"
 
@@ -179,3 +184,186 @@ def test_sandbox_refuses_unsafe_attributes() -> None:
     path, line, message = spec_problem("One\n{{ ''.__class__.__mro__ }}\n")
     assert (path, line) == (SHOWN, 2)
     assert "not allowed" in message
+
+
+# --- the allow-list sandbox ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Secretive:
+    """An object prose was handed by mistake: it holds a path and a method that writes."""
+
+    folder: Path
+
+    def write(self, text: str) -> None:
+        (self.folder / "written.txt").write_text(text, encoding="utf-8")
+
+
+@prose_api("twice", exclude=("hidden",))
+@dataclass(frozen=True)
+class Quote:
+    """A registered query result: prose may read ``input`` and call ``twice`` only."""
+
+    input: float
+    hidden: float
+
+    def twice(self) -> float:
+        return 2 * self.input
+
+    def leak(self) -> Path:
+        return Path("/etc")
+
+
+@pytest.mark.parametrize(
+    ("expression", "fragment"),
+    [
+        ("''.__class__", "'__class__' of a str is not allowed"),
+        ("().__class__.__base__.__subclasses__()", "'__class__' of a tuple is not allowed"),
+        ("cycler.__init__.__globals__", "'cycler' is not allowed"),
+        ("self", "'self' is not allowed"),
+        ("self._TemplateReference__context", "'self' is not allowed"),
+        ("range.__self__", "'__self__' of a function is not allowed"),
+        ("lipsum()", "'lipsum' is not allowed"),
+        ("namespace(a=1)", "'namespace' is not allowed"),
+        ("joiner()", "'joiner' is not allowed"),
+        ("dict(a=1)", "'dict' is not allowed"),
+        ("'{0.__class__}'.format(1)", "'format' of a str is not allowed"),
+        ("'%s' % 1", "'%' formatting of text is not allowed"),
+        ("'x'.upper.__self__", "'__self__' of a function is not allowed"),
+        ("q.hidden", "'hidden' of a Quote object is not allowed"),
+        ("q.leak()", "'leak' of a Quote object is not allowed"),
+        ("q.twice.__func__.__globals__", "'__func__' of a function is not allowed"),
+        ("q.__class__", "'__class__' of a Quote object is not allowed"),
+        ("[q] | map(attribute='__class__') | list", "'__class__' of a Quote object"),
+        ("[q] | sort(attribute='hidden') | list", "'hidden' of a Quote object"),
+        ("s.folder", "'folder' of a Secretive object is not allowed"),
+        ("s.write('x')", "'write' of a Secretive object is not allowed"),
+        ("f.__globals__", "'__globals__' of a function is not allowed"),
+        ("d.__len__()", "'__len__' of a dict is not allowed"),
+        ("d.pop('a')", "'pop' of a dict is not allowed"),
+        ("d", "showing a dict is not allowed"),
+        ("s", "showing a Secretive object is not allowed"),
+        ("s ~ ''", "joining a Secretive object is not allowed"),
+        ("s | upper", "the 'upper' filter on a Secretive object is not allowed"),
+        ("[s] | join", "the 'join' filter on a Secretive object is not allowed"),
+        ("['a'] | sum", "the 'sum' filter adds numbers, not a str"),
+    ],
+)
+def test_prose_reaches_only_plain_values_and_declared_names(
+    expression: str, fragment: str, tmp_path: Path
+) -> None:
+    context = {
+        "q": Quote(1.5, 9.0),
+        "s": Secretive(tmp_path),
+        "d": {"a": 1},
+        "f": lambda v: v,
+    }
+    path, line, message = spec_problem("One\n\n{{ " + expression + " }}\n", **context)
+    assert (path, line) == (SHOWN, 3)
+    assert fragment in message
+    assert not (tmp_path / "written.txt").exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "fragment"),
+    [
+        ("{% include 'summary.md' %}", "{% include %} is not allowed in prose"),
+        ("{% import 'x.md' as x %}", "{% import %} is not allowed in prose"),
+        ("{% from 'x.md' import y %}", "{% from ... import %} is not allowed in prose"),
+        ("{% extends 'base.html.j2' %}", "{% extends %} is not allowed in prose"),
+        ("{% macro m() %}x{% endmacro %}", "{% macro %} is not allowed in prose"),
+        ("{% set x %}a{% endset %}", "{% set %}...{% endset %} is not allowed"),
+        ("{% filter upper %}a{% endfilter %}", "{% filter %} is not allowed"),
+        ("{% autoescape false %}<b>{% endautoescape %}", "{% autoescape %} is not allowed"),
+        ("{% block b %}x{% endblock %}", "{% block %} is not allowed"),
+        ("{% for x in [1] recursive %}{% endfor %}", "recursive loops are not allowed"),
+    ],
+)
+def test_prose_tags_that_reach_other_files_or_change_escaping_are_refused(
+    source: str, fragment: str
+) -> None:
+    path, line, message = spec_problem("One\nTwo\n" + source + "\n")
+    assert (path, line) == (SHOWN, 3)
+    assert fragment in message
+
+
+def test_declared_names_plain_methods_loops_and_filters_still_work() -> None:
+    out = render(
+        "{{ q.input | usd }} {{ q.twice() }} {{ 'ab'.upper() }} {{ d.a }} {{ d['a'] }} "
+        "{% for k, v in d.items() %}{{ loop.index }}:{{ k }}={{ v }}{% endfor %} "
+        "{{ [3, 1, 2] | sort | join('/') }} {{ [1, 2] | sum }} {{ 'x' ~ 1 }} {{ f(2) }} "
+        "{{ range(3) | list | length }} {{ [q] | map(attribute='input') | max }}",
+        q=Quote(1.5, 9.0),
+        d={"a": 1},
+        f=lambda v: v * 2,
+    )
+    assert out.text == "US$1.50 3.0 AB 1 1 1:a=1 1/2/3 3 x1 4 3 1.5"
+
+
+@pytest.mark.parametrize(
+    ("expression", "fragment"),
+    [
+        ("1/0", "cannot compute: division by zero"),
+        ("(10**30) | usd", "too large to format"),
+        ("1e300 * 1e300 | number", "too large to format"),
+        ("1.5 | usd(11)", "decimal places must be a whole number from 0 to 10"),
+        ("'abc' | pct", "expected a number to format"),
+        ("'abc' | words", "expected a whole number"),
+        ("10**10**10", "number too large (more than 40 digits)"),
+        ("10**40 * 10**40", "number too large"),
+        ("2.0 ** 10000", "number too large"),
+        ("'x' * 10**9", "text longer than 100,000 characters"),
+        ("['x'] * 10**9", "list longer than 100,000 items"),
+        ("('x' * 100000) ~ ('x' * 100000)", "text longer than 100,000 characters"),
+        ("range(10**6)", "a range of more than 100,000 numbers"),
+        ("range(100000) | join(',')", "text longer than 100,000 characters"),
+    ],
+)
+def test_arithmetic_and_formatting_errors_are_located(expression: str, fragment: str) -> None:
+    path, line, message = spec_problem("One\n{{ " + expression + " }}\n")
+    assert (path, line) == (SHOWN, 2)
+    assert fragment in message
+
+
+def test_a_runaway_loop_ends_with_a_located_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "TIME_LIMIT_S", 0.5)
+    start = time.monotonic()
+    path, line, message = spec_problem(
+        "One\n{% for i in range(10**5) %}\n{% for j in range(10**5) %}{% endfor %}{% endfor %}\n"
+    )
+    assert time.monotonic() - start < 10
+    assert path == SHOWN and line in (2, 3)
+    assert "took longer than 0.5 s" in message
+
+
+def test_a_runaway_loop_over_a_list_ends_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No call or attribute inside: the loop steps themselves count against the budget."""
+    monkeypatch.setattr(sandbox, "TIME_LIMIT_S", 0.5)
+    _, line, message = spec_problem(
+        "{% set r = range(100000) | list %}\n{% for i in r %}{% for j in r %}{% for k in r %}"
+        "{% endfor %}{% endfor %}{% endfor %}\n"
+    )
+    assert line == 2
+    assert "took longer than 0.5 s" in message
+
+
+def test_output_is_bounded_and_the_error_names_the_line() -> None:
+    path, line, message = spec_problem(
+        "One\nTwo\n{% for i in range(100000) %}{{ 'xxxxxxxxxxxxxxxxxxxx' }}{% endfor %}\n"
+    )
+    assert (path, line) == (SHOWN, 3)
+    assert "output larger than 1,000,000 characters" in message
+
+
+def test_deep_nesting_is_a_located_error() -> None:
+    path, line, message = spec_problem("One\n{{ " + "(" * 500 + "1" + ")" * 500 + " }}\n")
+    assert (path, line) == (SHOWN, 2)
+    assert "nested too deeply" in message
+
+
+def test_a_non_utf8_byte_names_its_line_and_column() -> None:
+    with pytest.raises(SpecError) as exc:
+        decode_prose("One\nTwo caf\u00e9\nThree \xff\n".encode("latin-1"), SHOWN)
+    (problem,) = exc.value.problems
+    assert (problem.path, problem.line) == (SHOWN, 2)
+    assert "byte 0xe9 at column 8 is not UTF-8" in problem.message
