@@ -467,7 +467,7 @@ def build_report(
     html_path = project.build / f"{definition.slug}.html"
     pdf_path = project.build / f"{definition.slug}.pdf"
     changed = [(p, d) for p, d in svgs if not p.exists() or p.read_bytes() != d]
-    write_all_atomic([*changed, (html_path, page), (pdf_path, pdf)])
+    write_all_atomic([*changed, (html_path, page), (pdf_path, pdf)], project.root)
     # A removed exhibit leaves no orphan SVG behind.
     keep = {path.name for path, _ in svgs}
     figure_dir = project.figures / definition.slug

@@ -44,7 +44,7 @@ class Project:
         """``path`` relative to the project root, for messages."""
         try:
             return str(path.resolve().relative_to(self.root.resolve()))
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
             return str(path)
 
 

@@ -354,7 +354,7 @@ CASES = [
         "report-unknown-exhibit",
         REPORT,
         sub("      - id: price-ranges", "      - id: price-range"),
-        (f"{REPORT}:37: column 'exhibits'", "unknown exhibit 'price-range'"),
+        (f"{REPORT}:37: column 'id'", "unknown exhibit 'price-range'"),
     ),
     Case(
         "report-unknown-key",

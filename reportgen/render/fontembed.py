@@ -126,7 +126,8 @@ def ship_common_subsets(fonts_dir: Path) -> list[Path]:
         codepoints = sorted(COMMON & font_codepoints(font))
         path = shipped / subset_key(data, codepoints)
         if not path.is_file():
-            write_atomic(path, make_subset(data, codepoints))
+            # A maintainer's tool: the one write outside build/, figures/ and the cache.
+            write_atomic(path, make_subset(data, codepoints), root=fonts_dir, folders=(SHIPPED,))
         keep.append(path)
     for stale in shipped.glob("*.woff2"):
         if stale not in keep:

@@ -39,7 +39,7 @@ def fonts_in(page: str) -> list[TTFont]:
 
 
 def test_linked_fonts_become_subsets_with_every_character_of_the_page(tmp_path: Path) -> None:
-    out = embed_fonts(PAGE, FONTS, tmp_path / "cache")
+    out = embed_fonts(PAGE, FONTS, tmp_path / ".reportgen-cache" / "fonts")
     assert "../templates/fonts/DejaVuSans.ttf" not in out
     assert 'url("../templates/fonts/Missing.ttf")' in out  # not a shipped font: left alone
     sans, cjk = fonts_in(out)
@@ -53,14 +53,15 @@ def test_linked_fonts_become_subsets_with_every_character_of_the_page(tmp_path: 
 
 
 def test_same_page_same_bytes_and_the_cache_is_used(tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
+    cache = tmp_path / ".reportgen-cache" / "fonts"
     first = embed_fonts(PAGE, FONTS, cache)
     made = sorted(cache.iterdir())
     assert len(made) == 1  # only the CJK face needs more than its shipped subset
     for path in made:  # a cached subset is what the next build embeds
         path.write_bytes(path.read_bytes())
     assert embed_fonts(PAGE, FONTS, cache) == first
-    assert embed_fonts(PAGE, FONTS, tmp_path / "other") == first  # no cache, same bytes
+    other = tmp_path / "other" / ".reportgen-cache"
+    assert embed_fonts(PAGE, FONTS, other) == first  # no cache, same bytes
 
 
 def test_shipped_common_subsets_are_current() -> None:
@@ -79,6 +80,6 @@ def test_shipped_common_subsets_are_current() -> None:
 
 def test_a_page_of_common_characters_uses_the_shipped_subsets(tmp_path: Path) -> None:
     page = PAGE.replace("真武 ≈ ½", "plain text")
-    out = embed_fonts(page, FONTS, tmp_path / "cache")
-    assert not (tmp_path / "cache").exists()  # nothing had to be made
+    out = embed_fonts(page, FONTS, tmp_path / ".reportgen-cache" / "fonts")
+    assert not (tmp_path / ".reportgen-cache" / "fonts").exists()  # nothing had to be made
     assert len(fonts_in(out)) == 2
