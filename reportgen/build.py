@@ -433,9 +433,11 @@ def build_report(
         progress(f"{definition.slug}: HTML")
         html = render_report_html(project, ds, definition, exhibits, house)
     shown = f"build/{definition.slug}.pdf"
-    missing = glyph_problems(html, project.fonts, f"build/{definition.slug}.html")
+    # A character no font has is reported where it was typed, among the files read.
+    inputs, root = list(reads.digests), project.root
+    missing = glyph_problems(html, project.fonts, f"build/{definition.slug}.html", inputs, root)
     for path, data in svgs:
-        missing += chart_glyph_problems(data, project.fonts, project.shown(path))
+        missing += chart_glyph_problems(data, project.fonts, project.shown(path), inputs, root)
     if missing:
         raise BuildError(missing)
     progress(f"{definition.slug}: PDF")

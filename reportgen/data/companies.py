@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -248,7 +248,7 @@ def _example(spec: PeriodTableSpec) -> str:
 
 
 def _period_table(
-    path: Path, shown: str, spec: PeriodTableSpec
+    path: Path, shown: str, spec: PeriodTableSpec, glyphs: Set[int] | None = None
 ) -> tuple[pd.DataFrame, list[Problem]]:
     raw = read_csv(path, shown)
     periods = [h for h in raw.header if h != "line_item"]
@@ -283,15 +283,20 @@ def _period_table(
             *(Column(p, "number", rule=_NUM) for p in periods),
         ),
     )
-    return validate_table(raw, schema)
+    return validate_table(raw, schema, glyphs=glyphs)
 
 
-def _table(path: Path, shown: str, schema: TableSchema) -> tuple[pd.DataFrame, list[Problem]]:
-    return validate_table(read_csv(path, shown), schema)
+def _table(
+    path: Path, shown: str, schema: TableSchema, glyphs: Set[int] | None = None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    return validate_table(read_csv(path, shown), schema, glyphs=glyphs)
 
 
-def load_company(folder: Path, shown: str) -> Company:
-    """Read and validate one company folder; every problem in it is reported at once."""
+def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Company:
+    """Read and validate one company folder; every problem in it is reported at once.
+
+    ``glyphs``: the shipped fonts' coverage, checked in text cells (validate_table).
+    """
     problems = ProblemList()
     yaml_shown = f"{shown}/company.yaml"
     if not (folder / "company.yaml").is_file():
@@ -358,7 +363,7 @@ def load_company(folder: Path, shown: str) -> Company:
             problems.add(f"{shown}/{schema.path}", None, None, "file not found (required)")
             continue
         try:
-            frame, found = _table(path, f"{shown}/{schema.path}", schema)
+            frame, found = _table(path, f"{shown}/{schema.path}", schema, glyphs)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
@@ -369,7 +374,7 @@ def load_company(folder: Path, shown: str) -> Company:
         if not path.is_file():
             continue
         try:
-            frame, found = _period_table(path, f"{shown}/{spec.path}", spec)
+            frame, found = _period_table(path, f"{shown}/{spec.path}", spec, glyphs)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
@@ -445,7 +450,9 @@ def load_company(folder: Path, shown: str) -> Company:
     )
 
 
-def load_companies(data_root: Path, shown_root: str) -> tuple[dict[str, Company], list[Problem]]:
+def load_companies(
+    data_root: Path, shown_root: str, glyphs: Set[int] | None = None
+) -> tuple[dict[str, Company], list[Problem]]:
     """Every company folder under data/companies, with all problems from all folders."""
     base = data_root / COMPANIES_DIR
     companies: dict[str, Company] = {}
@@ -455,7 +462,7 @@ def load_companies(data_root: Path, shown_root: str) -> tuple[dict[str, Company]
     for folder in sorted(p for p in base.iterdir() if p.is_dir()):
         try:
             companies[folder.name] = load_company(
-                folder, f"{shown_root}/{COMPANIES_DIR}/{folder.name}"
+                folder, f"{shown_root}/{COMPANIES_DIR}/{folder.name}", glyphs
             )
         except DataError as exc:
             problems.extend(exc.problems)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -19,6 +19,7 @@ from reportgen.data.sources import LocDict, LocList, line_of, read_csv, read_yam
 from reportgen.data.validate import LINE, validate_table
 from reportgen.deps import CHANGED, DIR_PREFIX, key_of, record_all, recording, watch
 from reportgen.errors import DataError, Problem, ProblemList
+from reportgen.glyphs import covered_codepoints
 
 DAY0_CATALOGUE = "market/day0.yaml"
 
@@ -105,14 +106,19 @@ def _shown(root: Path, rel: str) -> str:
     return f"{root.name}/{rel}" if root.name == "data" else str(root / rel)
 
 
-def load_table(root: Path, schema: TableSchema, extra: Column | None = None) -> pd.DataFrame:
-    """Read and validate one declared table; raises DataError with every problem found."""
+def load_table(
+    root: Path, schema: TableSchema, extra: Column | None = None, glyphs: Set[int] | None = None
+) -> pd.DataFrame:
+    """Read and validate one declared table; raises DataError with every problem found.
+
+    ``glyphs``: the shipped fonts' coverage, checked in text cells (validate_table).
+    """
     shown = _shown(root, schema.path)
     path = root / schema.path
     if not path.is_file():
         raise DataError([Problem(shown, None, None, "file not found (declared in schemas.py)")])
     raw = read_csv(path, shown)
-    frame, problems = validate_table(raw, schema, extra)
+    frame, problems = validate_table(raw, schema, extra, glyphs)
     if problems:
         raise DataError(problems)
     return frame
@@ -169,7 +175,9 @@ def load_day0_catalogue(root: Path) -> Day0Catalogue:
     )
 
 
-def load_day0(root: Path, catalogue: Day0Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_day0(
+    root: Path, catalogue: Day0Catalogue, glyphs: Set[int] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read the wide Day-0 matrix, check names against the catalogue, return (wide, long)."""
     shown = _shown(root, DAY0_MATRIX.path)
     path = root / DAY0_MATRIX.path
@@ -177,7 +185,7 @@ def load_day0(root: Path, catalogue: Day0Catalogue) -> tuple[pd.DataFrame, pd.Da
         raise DataError([Problem(shown, None, None, "file not found (declared in schemas.py)")])
     raw = read_csv(path, shown)
     cell = Column("status", "enum", choices=tuple(catalogue.statuses))
-    wide, cell_problems = validate_table(raw, DAY0_MATRIX, extra=cell)
+    wide, cell_problems = validate_table(raw, DAY0_MATRIX, extra=cell, glyphs=glyphs)
     problems = ProblemList()
     problems.extend(cell_problems)
     known_models = [m["name"] for m in catalogue.models]
@@ -251,6 +259,10 @@ def load_dataset(root: Path) -> Dataset:
 
 def _load_dataset(root: Path) -> Dataset:
     """load_dataset without the record of what was read (see there)."""
+    # Text cells are checked against the shipped fonts (Project.fonts, templates/fonts
+    # beside data/), so a character no font has is refused at its cell, not in the page.
+    fonts = root.parent / "templates" / "fonts"
+    glyphs = covered_codepoints(fonts) if fonts.is_dir() else None
     problems = ProblemList()
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
@@ -259,17 +271,17 @@ def _load_dataset(root: Path) -> Dataset:
             continue
         files[name] = _shown(root, schema.path)
         try:
-            tables[name] = load_table(root, schema)
+            tables[name] = load_table(root, schema, glyphs=glyphs)
         except DataError as exc:
             problems.extend(exc.problems)
     catalogue: Day0Catalogue | None = None
     try:
         catalogue = load_day0_catalogue(root)
-        tables["day0_matrix"], tables["day0"] = load_day0(root, catalogue)
+        tables["day0_matrix"], tables["day0"] = load_day0(root, catalogue, glyphs)
         files["day0_matrix"] = files["day0"] = _shown(root, DAY0_MATRIX.path)
     except DataError as exc:
         problems.extend(exc.problems)
-    companies, company_problems = load_companies(root, _shown(root, "")[:-1] or str(root))
+    companies, company_problems = load_companies(root, _shown(root, "")[:-1] or str(root), glyphs)
     problems.extend(company_problems)
     # Cross-table checks run on whatever loaded, so one run lists every problem.
     derived, derive_problems = metrics.derive_all(tables, files)

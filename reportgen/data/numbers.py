@@ -10,6 +10,10 @@ MISSING_MARKERS: frozenset[str] = frozenset({"", "NA", "N/A", "n.a.", "NM", "nm"
 
 _NUMBER = re.compile(r"^((\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+)$")  # unsigned
 _CURRENCY_PREFIXES = ("US$", "HK$", "Rmb", "RMB", "$", "¥")
+#: Numbers in data must be below this in magnitude: far above any price, share count or
+#: market value in RMB or US$ units, and well inside what a float holds exactly to the cent.
+#: A longer number (a 310-digit price would become infinity) is an error at its cell.
+MAX_MAGNITUDE = 1e15
 
 
 class NumberFormatError(ValueError):
@@ -40,7 +44,9 @@ def parse_number(text: str, rule: NumberRule = NumberRule()) -> float | None:
 
     Accepted: thousands separators (1,234.5), negatives as -1.2 or (1.2), a trailing %
     when the rule allows it (the value stays in percent units: "12.5%" -> 12.5), and a
-    leading currency sign when allowed. Anything else raises NumberFormatError.
+    leading currency sign when allowed. Exponents (1e5), infinities and NaN are not
+    accepted; a number of 1e15 or more in magnitude, or a non-zero one so small that it
+    would be held as zero, raises NumberFormatError too. Anything else raises it as well.
     """
     cell = text.strip()
     if cell in rule.markers:
@@ -66,8 +72,23 @@ def parse_number(text: str, rule: NumberRule = NumberRule()) -> float | None:
     if not _NUMBER.match(cell):
         raise NumberFormatError(f"'{text}' is not a number; expected {rule.describe()}")
     value = float(sign + cell.replace(",", ""))
+    if not abs(value) < MAX_MAGNITUDE:  # also catches the infinity a huge number becomes
+        raise NumberFormatError(
+            f"'{_short(text)}' is too large; expected a number below {MAX_MAGNITUDE:,.0f} "
+            "in magnitude"
+        )
+    if value == 0 and any(c in "123456789" for c in cell):
+        raise NumberFormatError(
+            f"'{_short(text)}' is too close to zero to be held; expected 0 or a larger number"
+        )
     if negative:
         if value < 0:
             raise NumberFormatError(f"'{text}' is negative twice; expected {rule.describe()}")
         value = -value
     return value
+
+
+def _short(text: str) -> str:
+    """A cell as quoted in a message: long cells are cut, keeping their length."""
+    text = text.strip()
+    return text if len(text) <= 24 else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"

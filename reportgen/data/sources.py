@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from reportgen.data.numbers import MAX_MAGNITUDE
+from reportgen.data.text import control_problem
 from reportgen.deps import read_bytes
 from reportgen.errors import DataError, Problem
 
@@ -46,6 +49,7 @@ def read_csv(path: Path, shown: str) -> RawTable:
     """
     # utf-8-sig: Excel's "CSV UTF-8" starts the file with a byte-order mark.
     text = decode_utf8(read_bytes(path), shown, "utf-8-sig")
+    check_size(text, shown, MAX_CSV_CHARS, "CSV")
     lines = text.splitlines(keepends=True)
     comments: list[str] = []
     start = 0
@@ -111,13 +115,58 @@ _FLOAT = re.compile(
     r"^[-+]?((0|[1-9][0-9_]*)\.[0-9]*([eE][-+]?[0-9]+)?|\.[0-9]+|(0|[1-9][0-9_]*)[eE][-+]?[0-9]+)$"
 )
 
+#: Limits on a YAML file (README, "Data formats"). The pure-Python parser reads about
+#: 0.2 MB a second, so 1 MB bounds a parse to seconds; the largest sample file is 8 KB.
+MAX_YAML_CHARS = 1_000_000
+#: A CSV file may hold 20 MB: validation types each cell in Python (about 0.5 s a MB); the
+#: largest sample table is 10 KB.
+MAX_CSV_CHARS = 20_000_000
+#: Lists and mappings may nest this deep (the sample data nest 5 deep); deeper input would
+#: exhaust Python's recursion limit in the composer.
+MAX_YAML_DEPTH = 100
+#: Numbers must be below this in magnitude, as in CSV cells (reportgen.data.numbers).
+MAX_YAML_NUMBER = MAX_MAGNITUDE
+_NO_ANCHORS = "anchors and aliases are not accepted; write the value out"
+
 
 class StrictLoader(yaml.SafeLoader):
     """A YAML loader that refuses duplicate keys and guesses less than YAML 1.1.
 
     Only ``true``/``false`` are booleans (``NO`` stays the string "NO"); only plain
-    decimal numbers are numbers (``0123`` stays the string "0123", not octal 83).
+    decimal numbers are numbers (``0123`` stays the string "0123", not octal 83), and they
+    must be finite and below 1e15 in magnitude. Anchors and aliases are refused (an alias
+    bomb expands to millions of nodes; the data never needs them), nesting is bounded and
+    strings may not hold control characters.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        #: Key of each list or mapping being composed (None where there is none), outermost first.
+        self.keys: list[str | None] = []
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        """Compose one node, refusing anchors, aliases and nesting beyond MAX_YAML_DEPTH."""
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(index, yaml.ScalarNode):
+            key = str(index.value)
+        else:
+            key = self.keys[-1] if self.keys else None
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlRefused(line, key, f"alias *{event.anchor}: {_NO_ANCHORS}")
+        if getattr(event, "anchor", None) is not None:
+            raise YamlRefused(line, key, f"anchor &{event.anchor}: {_NO_ANCHORS}")
+        if not isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            return super().compose_node(parent, index)
+        if len(self.keys) >= MAX_YAML_DEPTH:
+            raise YamlRefused(
+                line, key, f"lists and mappings nested more than {MAX_YAML_DEPTH} deep"
+            )
+        self.keys.append(key)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.keys.pop()
 
 
 StrictLoader.yaml_implicit_resolvers = {}
@@ -131,11 +180,25 @@ StrictLoader.add_implicit_resolver(
 )
 
 
-class YamlDuplicateKey(Exception):
-    """Raised inside the loader; turned into a located Problem by read_yaml."""
+class YamlRefused(Exception):
+    """Raised inside the loader for input it refuses; load_yaml_text turns it into a Problem.
+
+    ``key`` is the mapping key the value belongs to, filled in by the innermost mapping.
+    """
+
+    def __init__(self, line: int, key: str | None, message: str):
+        super().__init__(message)
+        self.line, self.key, self.message = line, key, message
+
+
+class YamlDuplicateKey(YamlRefused):
+    """A key given twice in one mapping."""
 
     def __init__(self, key: str, line: int, first: int):
-        self.key, self.line, self.first = key, line, first
+        super().__init__(
+            line, key, f"duplicate key (first defined on line {first}); each key may appear once"
+        )
+        self.first = first
 
 
 def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> LocDict:
@@ -149,7 +212,12 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> LocDict:
         line = key_node.start_mark.line + 1
         if key in result:
             raise YamlDuplicateKey(key, line, result.lines[key])
-        result[key] = loader.construct_object(value_node, deep=True)
+        try:
+            result[key] = loader.construct_object(value_node, deep=True)
+        except YamlRefused as exc:
+            if exc.key is None:
+                exc.key = key
+            raise
         result.lines[key] = line
     return result
 
@@ -161,24 +229,86 @@ def _construct_sequence(loader: StrictLoader, node: yaml.SequenceNode) -> LocLis
     return result
 
 
+def _number_refused(node: yaml.ScalarNode, value: float) -> None:
+    """Refuse a YAML number that overflowed, underflowed to zero, or is too large for data."""
+    text = node.value
+    shown = text if len(text) <= 24 else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"
+    if not math.isfinite(value) or abs(value) >= MAX_YAML_NUMBER:
+        message = (
+            f"number {shown} is too large; expected a number below {MAX_YAML_NUMBER:,.0f} "
+            "in magnitude"
+        )
+    elif value == 0 and re.search(r"[1-9]", text.lower().split("e")[0]):
+        message = f"number {shown} is too close to zero to be held; expected 0 or a larger number"
+    else:
+        return
+    raise YamlRefused(node.start_mark.line + 1, None, message)
+
+
+def _construct_int(loader: StrictLoader, node: yaml.ScalarNode) -> int:
+    digits = node.value.replace("_", "").lstrip("+-")
+    if len(digits) > len(str(int(MAX_YAML_NUMBER))) - 1:  # 16 digits reach 1e15
+        _number_refused(node, math.inf)
+    return int(node.value.replace("_", ""))
+
+
+def _construct_float(loader: StrictLoader, node: yaml.ScalarNode) -> float:
+    value = float(node.value.replace("_", ""))
+    _number_refused(node, value)
+    return value
+
+
+def _construct_str(loader: StrictLoader, node: yaml.ScalarNode) -> str:
+    value = loader.construct_scalar(node)
+    assert isinstance(value, str)
+    problem = control_problem(value)
+    if problem is not None:
+        raise YamlRefused(node.start_mark.line + 1, None, problem)
+    return value
+
+
 StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 StrictLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+StrictLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 
-def load_yaml_text(text: str, shown: str) -> Any:
-    """Parse YAML text with StrictLoader, turning every failure into a located DataError."""
-    try:
-        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
-    except YamlDuplicateKey as exc:
+def check_size(text: str, shown: str, limit: int, kind: str) -> None:
+    """Refuse a ``kind`` file longer than ``limit`` characters (MAX_YAML_CHARS, MAX_CSV_CHARS)."""
+    if len(text) > limit:
         raise DataError(
             [
                 Problem(
                     shown,
-                    exc.line,
-                    exc.key,
-                    f"duplicate key (first defined on line {exc.first}); each key may appear once",
+                    None,
+                    None,
+                    f"{len(text):,} characters; a {kind} file may hold at most {limit:,} "
+                    f"characters ({limit / 1e6:g} MB)",
                 )
             ]
+        )
+
+
+_KEY_ON_LINE = re.compile(r"^\s*(?:-\s+)?([^\s:#'\"][^:#]*?)\s*:(?:\s|$)")
+
+
+def load_yaml_text(text: str, shown: str) -> Any:
+    """Parse YAML text with StrictLoader, turning every failure into a located DataError."""
+    check_size(text, shown, MAX_YAML_CHARS, "YAML")
+    try:
+        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+    except YamlRefused as exc:
+        raise DataError([Problem(shown, exc.line, exc.key, exc.message)]) from exc
+    except yaml.reader.ReaderError as exc:
+        # A character YAML forbids in a file (most control characters): locate it by line
+        # and, when the line is "key: value", by key.
+        line = text.count("\n", 0, exc.position) + 1
+        found = _KEY_ON_LINE.match(text.splitlines()[line - 1] if text else "")
+        key = found.group(1) if found else None
+        problem = control_problem(chr(exc.character)) if isinstance(exc.character, int) else None
+        raise DataError(
+            [Problem(shown, line, key, problem or f"invalid YAML: {exc.reason}")]
         ) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark

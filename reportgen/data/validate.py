@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Set
 from typing import Any
 
 import pandas as pd
 
-from reportgen.data.numbers import NumberFormatError, parse_number
+from reportgen.data.numbers import MAX_MAGNITUDE, NumberFormatError, parse_number
 from reportgen.data.schemas import Column, TableSchema
 from reportgen.data.sources import RawTable
+from reportgen.data.text import control_problem, glyph_problem
 from reportgen.errors import Problem
 
 LINE = "_line"  # every validated table keeps the source line of each row in this column
@@ -32,6 +34,11 @@ def parse_cell(col: Column, text: str) -> Any:
             return None
         if not re.fullmatch(r"[-+]?\d+", text):
             raise ValueError(f"'{text}' is not a whole number")
+        if len(text.lstrip("+-").lstrip("0")) > 15:  # 16 digits reach MAX_MAGNITUDE
+            shown = text if len(text) <= 24 else f"{text[:12]}... ({len(text)} characters)"
+            raise ValueError(
+                f"'{shown}' is too large; expected a whole number below {MAX_MAGNITUDE:,.0f}"
+            )
         value = int(text)
     elif col.kind == "flag":
         if text not in ("", "Y"):
@@ -57,16 +64,35 @@ def parse_cell(col: Column, text: str) -> Any:
     return value
 
 
+def text_problem(col: Column, text: str, glyphs: Set[int] | None) -> str | None:
+    """A control character in any cell, or (in a text cell) a character no font can draw."""
+    problem = control_problem(text)
+    if problem is None and col.kind in ("str", "enum"):
+        problem = glyph_problem(text, glyphs)
+    return problem
+
+
 def validate_table(
-    raw: RawTable, schema: TableSchema, extra: Column | None = None
+    raw: RawTable,
+    schema: TableSchema,
+    extra: Column | None = None,
+    glyphs: Set[int] | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Check columns and every cell; return the typed table (with _line) and all problems.
 
     ``extra`` types any column not named in the schema (used by wide matrices whose
     column names are checked against a catalogue elsewhere); without it, an unknown
-    column is a problem.
+    column is a problem. ``glyphs`` is the shipped fonts' coverage (reportgen.glyphs):
+    a text cell or column name holding a character outside it is a problem at that cell,
+    not later in the rendered page. Control characters are refused in every cell.
     """
     problems: list[Problem] = []
+    for name in raw.header:
+        problem = text_problem(Column(name), name, glyphs)
+        if problem is not None:
+            problems.append(Problem(raw.path, raw.header_line, name, f"column name: {problem}"))
+    if problems:
+        return pd.DataFrame(), problems
     declared = [c.name for c in schema.columns]
     for name in declared:
         if name not in raw.header:
@@ -98,6 +124,11 @@ def validate_table(
         for name in raw.header:
             col = columns.get(name) or Column(name, extra.kind, choices=extra.choices)  # type: ignore[union-attr]
             text = row.cells[name]
+            problem = text_problem(col, text, glyphs)
+            if problem is not None:
+                problems.append(Problem(raw.path, row.line, name, problem))
+                record[name] = None
+                continue
             if text == "" and not col.nullable:
                 problems.append(
                     Problem(raw.path, row.line, name, "empty cell; a value is required")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import csv
 import html
 import io
 import re
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pikepdf
 import pypdfium2 as pdfium
-from fontTools.ttLib import TTFont
 
 from reportgen.errors import Problem
+from reportgen.glyphs import FONT_SUFFIXES, covered_codepoints, font_codepoints, no_glyph
 
-FONT_SUFFIXES = (".ttf", ".otf")
+__all__ = ["FONT_SUFFIXES", "covered_codepoints", "font_codepoints"]  # re-exported
 
 
 def _fonts_of(
@@ -136,49 +136,57 @@ class _Text(HTMLParser):
             self.parts.append(data)
 
 
-@functools.lru_cache(maxsize=8)
-def _covered(font_files: tuple[str, ...]) -> frozenset[int]:
-    codepoints: set[int] = set()
-    for name in font_files:
-        font = TTFont(name, lazy=True)
-        for table in font["cmap"].tables:
-            if table.isUnicode():
-                codepoints.update(table.cmap)
-        font.close()
-    return frozenset(codepoints)
+def glyph_problems(
+    html: str,
+    fonts_dir: Path,
+    shown: str,
+    sources: Iterable[str | Path] = (),
+    root: Path | None = None,
+) -> list[Problem]:
+    """Characters in the report's text that no shipped font has (they would print as boxes).
 
-
-def font_codepoints(font: Path) -> frozenset[int]:
-    """Every character one font file can draw."""
-    return _covered((str(font),))
-
-
-def covered_codepoints(fonts_dir: Path) -> frozenset[int]:
-    """Every character at least one of the shipped fonts can draw."""
-    files = tuple(sorted(str(p) for p in fonts_dir.iterdir() if p.suffix in FONT_SUFFIXES))
-    return _covered(files)
-
-
-def glyph_problems(html: str, fonts_dir: Path, shown: str) -> list[Problem]:
-    """Characters in the report's text that no shipped font has (they would print as boxes)."""
+    Each is reported where it was typed when one of ``sources`` (the files the report read)
+    holds it; only otherwise at the page ``shown``.
+    """
     parser = _Text()
     parser.feed(html)
-    return missing_glyphs("".join(parser.parts), fonts_dir, shown)
+    return missing_glyphs("".join(parser.parts), fonts_dir, shown, sources, root)
 
 
 _SVG_TEXT = re.compile(r"<text\b[^>]*>(.*?)</text>", re.S)
 
 
-def chart_glyph_problems(svg: bytes, fonts_dir: Path, shown: str) -> list[Problem]:
+def chart_glyph_problems(
+    svg: bytes,
+    fonts_dir: Path,
+    shown: str,
+    sources: Iterable[str | Path] = (),
+    root: Path | None = None,
+) -> list[Problem]:
     """The same check for a chart's text (inside the page it hides in a data: URL)."""
     texts = _SVG_TEXT.findall(svg.decode("utf-8"))
     return missing_glyphs(
-        "\n".join(html.unescape(re.sub(r"<[^>]+>", "", t)) for t in texts), fonts_dir, shown
+        "\n".join(html.unescape(re.sub(r"<[^>]+>", "", t)) for t in texts),
+        fonts_dir,
+        shown,
+        sources,
+        root,
     )
 
 
-def missing_glyphs(text: str, fonts_dir: Path, shown: str) -> list[Problem]:
-    """One problem per character of ``text`` that no font in ``fonts_dir`` can draw."""
+def missing_glyphs(
+    text: str,
+    fonts_dir: Path,
+    shown: str,
+    sources: Iterable[str | Path] = (),
+    root: Path | None = None,
+) -> list[Problem]:
+    """One problem per character of ``text`` that no font in ``fonts_dir`` can draw.
+
+    The problem names the file, line and column (CSV) or key (YAML) of every place among
+    ``sources`` that holds the character; the page ``shown`` and the text around the
+    character when none does (e.g. a character a template computes).
+    """
     have = covered_codepoints(fonts_dir)
     missing: dict[str, str] = {}
     for match in re.finditer(r"\S", text):
@@ -186,13 +194,80 @@ def missing_glyphs(text: str, fonts_dir: Path, shown: str) -> list[Problem]:
         if ord(ch) not in have and ch not in missing:
             start = max(0, match.start() - 20)
             missing[ch] = " ".join(text[start : match.end() + 20].split())
-    return [
-        Problem(
-            shown,
-            None,
-            None,
-            f"character '{ch}' (U+{ord(ch):04X}) has no glyph in templates/fonts/ and would "
-            f'print as a box; in: "{context}"',
-        )
-        for ch, context in missing.items()
-    ]
+    files = _text_files(sources)
+    problems: list[Problem] = []
+    for ch, context in missing.items():
+        what = no_glyph(ch)
+        found = [
+            Problem(
+                _display(path, root),
+                line,
+                column,
+                f"{what}; use another character or add a font that has it",
+            )
+            for path, text_of in files
+            for line, column in _places(ch, path, text_of)
+        ]
+        problems.extend(found or [Problem(shown, None, None, f'{what}; in: "{context}"')])
+    return problems
+
+
+#: Files a report reads whose text can reach the page (data, definitions, prose, templates).
+_TEXT_SUFFIXES = (".csv", ".yaml", ".yml", ".md", ".html", ".j2", ".jinja", ".txt")
+_YAML_KEY = re.compile(r"^\s*(?:-\s+)?([^\s:#'\"][^:#]*?)\s*:(?:\s|$)")
+
+
+def _text_files(sources: Iterable[str | Path]) -> list[tuple[Path, str]]:
+    """The readable UTF-8 text files among ``sources`` (others, and folders, are skipped)."""
+    files: list[tuple[Path, str]] = []
+    for source in sorted({Path(s) for s in sources}):
+        if source.suffix not in _TEXT_SUFFIXES or not source.is_file():
+            continue
+        try:
+            files.append((source, source.read_text(encoding="utf-8-sig")))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return files
+
+
+def _places(ch: str, path: Path, text: str) -> list[tuple[int, str | None]]:
+    """(line, column or key) of each line of ``text`` that holds ``ch``."""
+    if ch not in text:
+        return []
+    places: list[tuple[int, str | None]] = []
+    if path.suffix == ".csv":
+        lines = text.splitlines(keepends=True)
+        start = 0
+        while start < len(lines) and (lines[start].startswith("#") or not lines[start].strip()):
+            start += 1
+        reader = csv.reader(io.StringIO("".join(lines[start:])))
+        header: list[str] = []
+        try:
+            for record in reader:
+                if not header:
+                    header = record
+                    if any(ch in cell for cell in record):
+                        places.append((start + reader.line_num, None))
+                    continue
+                for name, cell in zip(header, record, strict=False):
+                    if ch in cell:
+                        places.append((start + reader.line_num, name.strip()))
+        except csv.Error:
+            pass
+        if places:
+            return places
+    for number, line in enumerate(text.splitlines(), start=1):
+        if ch in line:
+            key = _YAML_KEY.match(line) if path.suffix in (".yaml", ".yml") else None
+            places.append((number, key.group(1) if key else None))
+    return places
+
+
+def _display(path: Path, root: Path | None) -> str:
+    """``path`` relative to the project root, when it is inside it."""
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(path)

@@ -189,3 +189,42 @@ else:  # pragma: no cover
     @pytest.mark.skip(reason="hypothesis is not installed (pip install hypothesis)")
     def test_property_tests_need_hypothesis() -> None:
         pass
+
+
+# --- magnitude: finite, below 1e15, never silently zero ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["9" * 310, "1,000,000,000,000,000", "(1000000000000000)", "US$1" + "0" * 15, "-" + "9" * 20],
+)
+def test_numbers_of_1e15_or_more_are_refused(text: str) -> None:
+    with pytest.raises(NumberFormatError) as exc:
+        parse_number(text, MONEY)
+    message = str(exc.value)
+    assert "is too large; expected a number below 1,000,000,000,000,000 in magnitude" in message
+    assert len(message) < 140  # the 310-digit cell is shortened, its length kept
+
+
+def test_the_largest_accepted_number_is_just_below_1e15() -> None:
+    assert parse_number("999,999,999,999,999.5", MONEY) == 999999999999999.5
+
+
+def test_a_nonzero_number_held_as_zero_is_refused() -> None:
+    with pytest.raises(NumberFormatError, match="too close to zero"):
+        parse_number("0." + "0" * 400 + "1", PLAIN)
+    assert parse_number("0.000", PLAIN) == 0.0
+
+
+if HAVE_HYPOTHESIS:
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(st.text(alphabet="0123456789,.()-", min_size=1, max_size=400))
+    def test_every_accepted_number_is_finite_and_below_1e15(text: str) -> None:
+        try:
+            value = parse_number(text, NO_MARKERS)
+        except NumberFormatError as exc:
+            assert "expected" in str(exc)
+        else:
+            assert value is not None and abs(value) < 1e15
+            assert value != 0 or not any(c in "123456789" for c in text)

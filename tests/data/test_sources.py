@@ -219,3 +219,110 @@ def test_read_yaml_not_utf8(tmp_path: Path) -> None:
 def test_read_yaml_reads_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "t.yaml", "# c\nticker: NA\nshares: 0123\n")
     assert read_yaml(path, "data/t.yaml") == {"ticker": "NA", "shares": "0123"}
+
+
+# --- YAML: numbers, anchors, nesting, size and control characters are bounded ------------
+
+
+def refused(text: str) -> tuple[int | None, str | None, str]:
+    """The one problem load_yaml_text reports for ``text``: (line, key, message)."""
+    with pytest.raises(DataError) as exc:
+        load_yaml_text(text, "data/t.yaml")
+    (problem,) = exc.value.problems
+    assert problem.path == "data/t.yaml"
+    return problem.line, problem.column, problem.message
+
+
+@pytest.mark.parametrize(
+    "literal", ["1e400", "-1.0E400", "1e15", "1_000_000_000_000_000", "9" * 400, "-" + "9" * 16]
+)
+def test_yaml_numbers_beyond_1e15_or_infinite_are_refused(literal: str) -> None:
+    line, key, message = refused(f"a: 1\nprice: {literal}\n")
+    assert (line, key) == (2, "price")
+    assert "is too large; expected a number below 1,000,000,000,000,000" in message
+    assert len(message) < 160  # a 400-digit number is shortened in the message
+
+
+def test_yaml_number_that_would_be_held_as_zero_is_refused() -> None:
+    assert refused("x:\n  y: [1, 1e-400]\n") == (
+        2,
+        "y",
+        "number 1e-400 is too close to zero to be held; expected 0 or a larger number",
+    )
+
+
+@pytest.mark.parametrize(
+    ("literal", "expected"),
+    [("999999999999999", 999999999999999), ("-1.5e14", -1.5e14), ("0e9", 0.0), (".inf", ".inf")],
+)
+def test_yaml_numbers_within_bounds_load(literal: str, expected: object) -> None:
+    value = load_yaml_text(f"v: {literal}\n", "data/t.yaml")["v"]
+    assert value == expected and type(value) is type(expected)
+
+
+def test_yaml_anchor_and_alias_are_refused_before_any_expansion() -> None:
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{k}: &{k} [{', '.join([f'*{p}'] * 9)}]\n"
+        for p, k in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    line, key, message = refused(laughs)
+    assert (line, key) == (1, "a")
+    assert message.startswith("anchor &a: anchors and aliases are not accepted")
+    assert refused("a: [1]\nb: *a\n")[:2] == (2, "b")  # an alias to an unknown anchor
+
+
+@pytest.mark.parametrize("depth", [101, 5000])
+def test_yaml_nesting_is_bounded(depth: int) -> None:
+    line, key, message = refused(f"k: 1\nextra: {'[' * depth}{']' * depth}\n")
+    assert (line, key) == (2, "extra")
+    assert message == "lists and mappings nested more than 100 deep"
+
+
+def test_yaml_nesting_of_100_loads() -> None:
+    doc = load_yaml_text("extra: " + "{a: " * 99 + "1" + "}" * 99 + "\n", "data/t.yaml")
+    for _ in range(100):  # the top mapping, then 99 nested ones
+        doc = doc["extra" if "extra" in doc else "a"]
+    assert doc == 1
+
+
+def test_yaml_over_one_megabyte_is_refused() -> None:
+    text = "# " + "x" * 1_000_000 + "\n"
+    line, key, message = refused(text)
+    assert (line, key) == (None, None)
+    assert message == (
+        "1,000,003 characters; a YAML file may hold at most 1,000,000 characters (1 MB)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "code"),
+    [
+        ("a: 1\nname: x\x0cy\n", 2, "name", "U+000C"),  # raw: refused by YAML's reader
+        ('a: 1\nname: "x\\fy"\n', 2, "name", "U+000C"),  # escaped: refused by the loader
+        ('list:\n  - ok\n  - "\\e[2J"\n', 3, "list", "U+001B"),
+        ('t: "\\x7f"\n', 1, "t", "U+007F"),
+        ('t: "\\x9b"\n', 1, "t", "U+009B"),
+        ('t: "abc\\u202Edef"\n', 1, "t", "U+202E"),
+        ('t: "\\u2066x"\n', 1, "t", "U+2066"),
+    ],
+)
+def test_yaml_control_characters_are_refused_at_their_key(
+    text: str, line: int, key: str, code: str
+) -> None:
+    found_line, found_key, message = refused(text)
+    assert (found_line, found_key) == (line, key)
+    assert f"character {code} not allowed (only tab and line breaks are)" in message
+
+
+def test_yaml_tab_and_line_breaks_in_strings_load() -> None:
+    doc = load_yaml_text('a: "x\\ty"\nb: |\n  one\n  two\n', "data/t.yaml")
+    assert doc == {"a": "x\ty", "b": "one\ntwo\n"}
+
+
+def test_csv_over_twenty_megabytes_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", "name,value\n" + "a,1\n" * 5_000_001)
+    with pytest.raises(DataError) as exc:
+        read_csv(path, "data/t.csv")
+    (problem,) = exc.value.problems
+    assert (problem.path, problem.line) == ("data/t.csv", None)
+    assert "a CSV file may hold at most 20,000,000 characters (20 MB)" in problem.message

@@ -250,3 +250,56 @@ def test_several_problems_in_one_file_are_all_reported(project_copy: Path) -> No
         (c, "context_length"),
     }
     assert all(p.path == PRICING for p in problems)
+
+
+# --- control characters, characters no font has, whole numbers too large ----------------
+
+GLYPHS = frozenset(range(0x20, 0x7F))  # a font set that has printable ASCII only
+
+
+@pytest.mark.parametrize(
+    ("column", "text", "code"),
+    [
+        ("length", "12\x0cK", "U+000C"),
+        ("kind", "a\x00", "U+0000"),
+        ("price", "1.5\x1b", "U+001B"),  # numeric cells too: the message says why
+        ("length", "\x85", "U+0085"),
+        ("length", "12\u202eK", "U+202E"),
+    ],
+)
+def test_a_control_character_is_refused_at_its_cell(column: str, text: str, code: str) -> None:
+    row = dict(zip(HEADER, ("1", "a", "1", "", "", "12K"), strict=True))
+    row[column] = text
+    _, problems = validate_table(table(HEADER, tuple(row.values())), SMALL, glyphs=GLYPHS)
+    assert [(p.path, p.line, p.column) for p in problems] == [("data/small.csv", 4, column)]
+    assert f"character {code} not allowed (only tab and line breaks are)" in problems[0].message
+
+
+def test_a_character_no_font_has_is_refused_in_text_cells_and_column_names() -> None:
+    schema = TableSchema("t", "t.csv", (Column("name", "str"), Column("n", "number")))
+    _, problems = validate_table(
+        table(("name", "n"), ("caf\u00e9", "1"), ("tab\there", "2")), schema, glyphs=GLYPHS
+    )
+    assert [(p.line, p.column) for p in problems] == [(4, "name")]
+    assert problems[0].message.startswith(
+        "character '\u00e9' (U+00E9) has no glyph in templates/fonts/ and would print as a box"
+    )
+    extra = Column("x", "enum", choices=("A\ue000",))
+    _, problems = validate_table(table(("name", "M\ue000"), ("a", "")), schema, extra, GLYPHS)
+    assert [(p.line, p.column) for p in problems] == [(3, "M\ue000")]
+    assert problems[0].message.startswith("column name: character '\ue000' (U+E000)")
+    # without a coverage (no fonts given) only control characters are checked
+    assert validate_table(table(("name", "n"), ("caf\u00e9", "1")), schema)[1] == []
+
+
+@pytest.mark.parametrize("text", ["1" + "0" * 15, "9" * 5000, "-" + "9" * 16])
+def test_a_whole_number_of_1e15_or_more_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="is too large; expected a whole number below 1,000,"):
+        parse_cell(Column("n", "int"), text)
+    assert parse_cell(Column("n", "int"), "0" * 20 + "7") == 7
+
+
+def test_the_sample_data_passes_the_shipped_fonts() -> None:
+    """Every text cell of the samples has a glyph (load_dataset checks templates/fonts)."""
+    ds = load_dataset(Path(__file__).resolve().parents[2] / "data")
+    assert "llm_pricing" in ds.names
