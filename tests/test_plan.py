@@ -270,7 +270,9 @@ def test_a_chart_task_error_fails_its_report_and_keeps_its_outputs(built: Projec
     edit(
         built.reports / "alpha" / "report.yaml",
         "      - id: day0-matrix\n",
-        "      - id: day0-matrix\n      - id: io-ratios\n",  # lacks its model-name lists
+        # valid parameters, but a model the pricing table lacks: the chart task fails
+        "      - id: day0-matrix\n"
+        "      - id: io-ratios\n        params: {domestic: [No Such Model], overseas: []}\n",
     )
     edit(built.data / "market/gpgpu_market.csv", "2029E", "2029E")  # beta stays up to date
     with pytest.raises(BuildError) as info:

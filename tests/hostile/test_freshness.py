@@ -146,6 +146,44 @@ def test_an_input_edited_mid_build_leaves_the_report_stale_and_the_next_build_sh
     assert make_plan(project).nothing_to_do
 
 
+def test_under_serve_an_edit_mid_build_is_built_next(tmp_path: Path) -> None:
+    """The preview's rebuild reads the first edit; the second, made while it runs, is built by
+    the rebuild after it (the record no longer calls the first build's output fresh)."""
+    project = gamma_project(tmp_path / "p")
+    assert run_cli(["build", "--jobs", "1"], project.root).exit_code == 0
+    pause = tmp_path / "pause"
+    pause.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportgen.cli", "--project", str(project.root)]
+        + ["serve", "--port", "0", "--no-open"],
+        env={**os.environ, "PYTHONPATH": str(REPO), PAUSE_ENV: str(pause)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        deadline = time.monotonic() + 120
+        while " on http://127.0.0.1:" not in process.stderr.readline():
+            assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
+        set_price(project, "1.74", "1.80")
+        while not (pause / "gamma.paused").exists():
+            assert process.poll() is None and time.monotonic() < deadline, "no rebuild"
+            time.sleep(0.02)
+        set_price(project, "1.80", "1.90")  # while the rebuild that read 1.80 is running
+        (pause / "gamma.resume").touch()
+        while "US$1.90" not in html(project):
+            assert process.poll() is None, "serve stopped"
+            assert time.monotonic() < deadline, "the second edit was never built: " + (
+                "US$1.80 shown" if "US$1.80" in html(project) else "?"
+            )
+            time.sleep(0.1)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "US$1.80" not in html(project)
+
+
 def test_a_price_edited_mid_build_marks_the_chart_stale_too(tmp_path: Path) -> None:
     project = gamma_project(tmp_path / "p")
     set_price(project, "1.74", "1.80")
