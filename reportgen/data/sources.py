@@ -50,7 +50,7 @@ def read_csv(path: Path, shown: str) -> RawTable:
     # utf-8-sig: Excel's "CSV UTF-8" starts the file with a byte-order mark.
     text = decode_utf8(read_bytes(path), shown, "utf-8-sig")
     check_size(text, shown, MAX_CSV_CHARS, "CSV")
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     comments: list[str] = []
     start = 0
     while start < len(lines) and (lines[start].startswith("#") or not lines[start].strip()):
@@ -274,6 +274,18 @@ StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 StrictLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 
+_LINE_END = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their ends, split only at line feeds and carriage returns.
+
+    str.splitlines also splits at a form feed, U+0085 or U+2028 inside a comment or a cell,
+    which would make the rest of a comment the header and shift every line number.
+    """
+    return [line for line in _LINE_END.split(text) if line]
+
+
 def check_size(text: str, shown: str, limit: int, kind: str) -> None:
     """Refuse a ``kind`` file longer than ``limit`` characters (MAX_YAML_CHARS, MAX_CSV_CHARS)."""
     if len(text) > limit:
@@ -304,7 +316,7 @@ def load_yaml_text(text: str, shown: str) -> Any:
         # A character YAML forbids in a file (most control characters): locate it by line
         # and, when the line is "key: value", by key.
         line = text.count("\n", 0, exc.position) + 1
-        found = _KEY_ON_LINE.match(text.splitlines()[line - 1] if text else "")
+        found = _KEY_ON_LINE.match(text.split("\n")[line - 1])
         key = found.group(1) if found else None
         problem = control_problem(chr(exc.character)) if isinstance(exc.character, int) else None
         raise DataError(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pikepdf
 import pypdfium2 as pdfium
 
+from reportgen.data.sources import split_lines
 from reportgen.errors import Problem
 from reportgen.glyphs import FONT_SUFFIXES, covered_codepoints, font_codepoints, no_glyph
 
@@ -236,7 +237,7 @@ def _places(ch: str, path: Path, text: str) -> list[tuple[int, str | None]]:
         return []
     places: list[tuple[int, str | None]] = []
     if path.suffix == ".csv":
-        lines = text.splitlines(keepends=True)
+        lines = split_lines(text)
         start = 0
         while start < len(lines) and (lines[start].startswith("#") or not lines[start].strip()):
             start += 1
@@ -256,7 +257,7 @@ def _places(ch: str, path: Path, text: str) -> list[tuple[int, str | None]]:
             pass
         if places:
             return places
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if ch in line:
             key = _YAML_KEY.match(line) if path.suffix in (".yaml", ".yml") else None
             places.append((number, key.group(1) if key else None))

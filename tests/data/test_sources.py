@@ -326,3 +326,14 @@ def test_csv_over_twenty_megabytes_is_refused(tmp_path: Path) -> None:
     (problem,) = exc.value.problems
     assert (problem.path, problem.line) == ("data/t.csv", None)
     assert "a CSV file may hold at most 20,000,000 characters (20 MB)" in problem.message
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x85", "\u2028", "\x1c"])
+def test_csv_comment_holding_a_unicode_line_separator_stays_one_comment(
+    tmp_path: Path, separator: str
+) -> None:
+    path = write(tmp_path, "t.csv", f"# page one{separator}page two\nname,value\na,1\nb,2,3\n")
+    raw = read_csv(path, "data/t.csv")
+    assert raw.comments == (f"page one{separator}page two",)
+    assert (raw.header, raw.header_line) == (("name", "value"), 2)
+    assert problems_of(shape_of(raw)) == [("data/t.csv", 4, None)]
