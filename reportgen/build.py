@@ -31,7 +31,7 @@ from reportgen.errors import (
 from reportgen.figures.registry import EXHIBITS, TableExhibit, check_params, load_builders
 from reportgen.figures.save import svg_bytes
 from reportgen.options import DEFAULT_OPTIONS, BuildOptions
-from reportgen.outputs import write_all_atomic
+from reportgen.outputs import confine, write_all_atomic
 from reportgen.plan import (
     DIR_PREFIX,
     ExhibitRecord,
@@ -476,6 +476,7 @@ def build_report(
     if figure_dir.is_dir():
         for stale in figure_dir.glob("*.svg"):
             if stale.name not in keep:
+                confine(stale, project.root)
                 stale.unlink()
     outputs = {
         f"build/{definition.slug}.html": hashlib.sha256(page).hexdigest(),

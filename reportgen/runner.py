@@ -16,7 +16,7 @@ from filelock import FileLock, Timeout
 
 from reportgen.deps import DIR_PREFIX, key_of, recording
 from reportgen.errors import BuildError, DataError, Problem, ProblemList, ReportgenError, SpecError
-from reportgen.outputs import clean_stray_temporaries
+from reportgen.outputs import clean_stray_temporaries, confine
 from reportgen.plan import Manifest, Plan, data_files, make_plan, manifest_path
 from reportgen.procs import die_with_parent
 from reportgen.progress import Reporter
@@ -85,10 +85,18 @@ def acquire(project: Project, reporter: Reporter, wait_seconds: float) -> FileLo
 
 
 def remove_outputs(project: Project, slug: str) -> None:
-    """Delete a report's outputs (its definition is gone)."""
+    """Delete a report's outputs (its definition is gone); only inside the output folders,
+    never through a symlink that leads out of them."""
     for suffix in (".pdf", ".html"):
-        (project.build / f"{slug}{suffix}").unlink(missing_ok=True)
-    shutil.rmtree(project.figures / slug, ignore_errors=True)
+        path = project.build / f"{slug}{suffix}"
+        confine(path, project.root)
+        path.unlink(missing_ok=True)
+    figure_dir = project.figures / slug
+    confine(figure_dir, project.root)
+    if figure_dir.is_symlink():
+        figure_dir.unlink()  # the link only, never what it points to
+    else:
+        shutil.rmtree(figure_dir, ignore_errors=True)
 
 
 # State handed to forked workers (set just before the pool starts; read-only in workers).

@@ -609,3 +609,25 @@ def test_a_path_under_no_output_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OutsideOutputs, match="not under build, figures, .reportgen-cache"):
         write_atomic(tmp_path / "somewhere" / "x.pdf", b"x")
     assert not (tmp_path / "somewhere").exists()
+
+
+def test_removing_a_reports_outputs_never_follows_a_symlink_out(tmp_path: Path) -> None:
+    from reportgen.project import Project
+    from reportgen.runner import remove_outputs
+
+    root = project(tmp_path)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.svg").write_bytes(b"x")
+    (root / "figures" / "gone").symlink_to(victim)
+    (root / "build" / "gone.pdf").write_bytes(b"pdf")
+    remove_outputs(Project(root), "gone")
+    assert (victim / "keep.svg").read_bytes() == b"x"  # only the link went
+    assert not (root / "figures" / "gone").exists()
+    assert not (root / "build" / "gone.pdf").exists()
+    (root / "build").rmdir()
+    (root / "build").symlink_to(victim)  # a symlinked output folder is refused before a delete
+    (victim / "gone.pdf").write_bytes(b"outside")
+    with pytest.raises(OutsideOutputs):
+        remove_outputs(Project(root), "gone")
+    assert (victim / "gone.pdf").read_bytes() == b"outside"
