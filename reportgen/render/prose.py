@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from reportgen.errors import Problem, SpecError
-from reportgen.render.sandbox import LimitExceeded, NotAllowed
+from reportgen.render.sandbox import ClaimFailed, LimitExceeded, NotAllowed
 from reportgen.render.templates import prose_env
 
 _MD = MarkdownIt("commonmark", {"html": False, "typographer": False}).disable("image")
@@ -80,7 +80,7 @@ def render_prose(text: str, shown: str, context: Mapping[str, Any]) -> Markup:
     try:
         template = env.compile_prose(text, shown)
         expanded = env.render_prose(template, context)
-    except (NotAllowed, LimitExceeded) as exc:
+    except (NotAllowed, LimitExceeded, ClaimFailed) as exc:
         raise _problem(shown, exc, str(exc)) from exc
     except jinja2.TemplateSyntaxError as exc:
         raise SpecError(

@@ -20,6 +20,7 @@ threads of ``reportgen serve`` alike.
 from __future__ import annotations
 
 import math
+import operator
 import time
 import types
 from collections.abc import Callable, Iterator, Mapping
@@ -54,7 +55,15 @@ from reportgen.render.allowlist import (
     subscriptable,
 )
 
-__all__ = ["MAX_OUTPUT", "OPAQUE_ITERABLES", "SCALARS", "LimitExceeded", "NotAllowed", "admit"]
+__all__ = [
+    "MAX_OUTPUT",
+    "OPAQUE_ITERABLES",
+    "SCALARS",
+    "ClaimFailed",
+    "LimitExceeded",
+    "NotAllowed",
+    "admit",
+]
 
 #: CPU seconds one prose file may take to evaluate (queries included).
 TIME_LIMIT_S = 2.0
@@ -76,6 +85,46 @@ _REFUSED_TAGS: dict[type[nodes.Node], str] = {
     nodes.EvalContextModifier: "{% autoescape %}",
 }
 _FILES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
+
+
+class ClaimFailed(jinja2.TemplateRuntimeError):
+    """A ``claim(condition, text)`` whose condition the data no longer satisfy."""
+
+
+#: Jinja's comparison operators (``nodes.Operand.op``): the Python function and how a failed
+#: comparison reads ("0.28 is not less than 0.2").
+_COMPARE: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
+    "lt": (operator.lt, "less than"),
+    "lteq": (operator.le, "at most"),
+    "gt": (operator.gt, "greater than"),
+    "gteq": (operator.ge, "at least"),
+    "eq": (operator.eq, "equal to"),
+    "ne": (operator.ne, "different from"),
+    "in": (lambda a, b: a in b, "in"),
+    "notin": (lambda a, b: a not in b, "outside"),
+}
+_OP_TEXT = {"lt": "<", "lteq": "<=", "gt": ">", "gteq": ">=", "eq": "==", "ne": "!="}
+
+
+def _source(node: nodes.Node) -> str:
+    """A short rendering of an expression as written in the prose, for a claim's message."""
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        return f"{_source(node.node)}.{node.attr}"
+    if isinstance(node, nodes.Getitem):
+        return f"{_source(node.node)}[{_source(node.arg)}]"
+    if isinstance(node, nodes.Const):
+        value = node.value
+        return f'"{value}"' if isinstance(value, str) and '"' not in value else repr(value)
+    if isinstance(node, nodes.Call):
+        args = ", ".join(_source(a) for a in node.args)
+        return f"{_source(node.node)}({args})"
+    if isinstance(node, nodes.Filter) and node.node is not None:
+        return f"{_source(node.node)} | {node.name}"
+    if isinstance(node, nodes.EnvironmentAttribute):
+        return node.name
+    return "(an expression)"
 
 
 def prose_range(*args: int) -> range:
@@ -125,6 +174,28 @@ class _Guard(NodeTransformer):
         call.set_environment(self.env)
         return call
 
+    def _claim(self, node: nodes.Call) -> nodes.Call:
+        """``claim(condition, text)`` as a call the build evaluates (with the operands of a
+        single comparison, so a failed claim can say which values broke it)."""
+        if len(node.args) != 2 or node.kwargs or node.dyn_args or node.dyn_kwargs:
+            raise NotAllowed(
+                'claim takes two values: claim(comparison, "the words it supports")',
+                node.lineno,
+            )
+        condition, text = node.args
+        if isinstance(condition, nodes.Compare) and len(condition.ops) == 1:
+            (op,) = condition.ops
+            args: list[nodes.Expr] = [
+                condition.expr,
+                nodes.Const(op.op),
+                op.expr,
+                text,
+                nodes.Const(_source(condition.expr)),
+                nodes.Const(_source(op.expr)),
+            ]
+            return self._call("prose_claim_compare", args, node.lineno)
+        return self._call("prose_claim", [condition, text], node.lineno)
+
     def generic_visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> Any:
         for kind, tag in _REFUSED_TAGS.items():
             if isinstance(node, kind):
@@ -141,9 +212,19 @@ class _Guard(NodeTransformer):
         node = super().generic_visit(node, *args, **kwargs)
         if isinstance(node, nodes.For):
             node.iter = self._call("prose_iter", [node.iter], node.lineno)
+        elif (
+            isinstance(node, nodes.Call)
+            and isinstance(node.node, nodes.Name)
+            and node.node.name == "claim"
+        ):
+            return self._claim(node)
         elif isinstance(node, nodes.Concat):
             return self._call("prose_concat", list(node.nodes), node.lineno)
         return node
+
+
+#: The environment's own methods the guard routes prose through (callable from prose).
+_HOOKS = frozenset({"prose_iter", "prose_concat", "prose_claim", "prose_claim_compare"})
 
 
 @pass_environment
@@ -221,7 +302,7 @@ class ProseEnvironment(SandboxedEnvironment):
     def is_safe_callable(self, obj: Any) -> bool:
         """Declared methods, plain values' listed methods, and the functions prose was given."""
         if isinstance(obj, types.MethodType) and obj.__self__ is self:
-            return obj.__name__ in ("prose_iter", "prose_concat")
+            return obj.__name__ in _HOOKS
         if isinstance(obj, types.FunctionType):
             return obj in self.trusted
         if callable_method(obj):
@@ -309,3 +390,41 @@ class ProseEnvironment(SandboxedEnvironment):
         if sum(len(str(p)) for p in parts) > MAX_TEXT:
             raise LimitExceeded(f"text longer than {MAX_TEXT:,} characters")
         return markup_join(parts)  # type: ignore[no-any-return]
+
+    def prose_claim(self, condition: Any, text: Any) -> Any:
+        """``claim(condition, text)``: ``text`` while the data satisfy ``condition``; otherwise
+        the build fails at this line (the claim no longer holds)."""
+        self._claim_text(text)
+        if type(condition) is not bool:
+            printable(condition, "a claim's condition:")
+            raise NotAllowed(
+                f"a claim's condition must be a comparison (true or false), found {condition!r}"
+            )
+        if not condition:
+            raise ClaimFailed(f'claim no longer holds: "{text}": its condition is false')
+        return text
+
+    def prose_claim_compare(
+        self, left: Any, op: str, right: Any, text: Any, left_src: str, right_src: str
+    ) -> Any:
+        """``claim(left <op> right, text)``: as prose_claim, naming the values that broke it."""
+        self._claim_text(text)
+        compare, words = _COMPARE[op]
+        if compare(left, right):
+            return text
+        written = f"{left_src} {_OP_TEXT.get(op, words)} {right_src}"
+        raise ClaimFailed(
+            f'claim no longer holds: "{text}" needs {written}, '
+            f"but {_shown(left)} is not {words} {_shown(right)}"
+        )
+
+    @staticmethod
+    def _claim_text(text: Any) -> None:
+        printable(text, "a claim's text:")
+        if isinstance(text, Undefined) or not isinstance(text, str):
+            raise NotAllowed(f"a claim's text must be words in quotes, found {text!r}")
+
+
+def _shown(value: Any) -> str:
+    """A compared value as a message shows it (floats without binary noise)."""
+    return repr(value) if not isinstance(value, float) else f"{value:.10g}"

@@ -136,6 +136,29 @@ PROBES = [
         "{% extends %} is not allowed in prose",
     ),
     Probe("import", NOTE, NOTE_PROSE, "{% import 'x.md' as x %}", "{% import %} is not allowed"),
+    # --- claims: the one function prose is given besides range ---------------------------------
+    Probe("claim-internals", NOTE, NOTE_PROSE, "{{ claim.__globals__ }}", "undefined value"),
+    Probe(
+        "claim-reaches-out",
+        NOTE,
+        NOTE_PROSE,
+        "{{ claim(report.__class__ == 1, 'x') }}",
+        "'__class__' of a ReportInfo object is not allowed",
+    ),
+    Probe(
+        "claim-shows-an-object",
+        NOTE,
+        NOTE_PROSE,
+        "{{ claim(1 < 2, market) }}",
+        "a claim's text: a Market object is not allowed in prose",
+    ),
+    Probe(
+        "claim-false",
+        NOTE,
+        NOTE_PROSE,
+        "{{ claim(market.blended('China').low > market.blended('China').high, 'wider') }}",
+        'claim no longer holds: "wider" needs',
+    ),
     # --- arithmetic, formatting and limits ----------------------------------------------------
     Probe("divide-by-zero", NOTE, NOTE_PROSE, "{{ 1/0 }}", "cannot compute: division by zero"),
     Probe("usd-overflow", NOTE, NOTE_PROSE, "{{ (10**30) | usd }}", "too large to format"),

@@ -367,3 +367,71 @@ def test_a_non_utf8_byte_names_its_line_and_column() -> None:
     (problem,) = exc.value.problems
     assert (problem.path, problem.line) == (SHOWN, 2)
     assert "byte 0xe9 at column 8 is not UTF-8" in problem.message
+
+
+# --- claims bound to data ----------------------------------------------------------------------
+
+
+def test_a_claim_the_data_support_reads_as_its_words() -> None:
+    text = "It sits {{ claim(promo < low, 'below the whole range') }}."
+    assert render(text, promo=0.2, low=0.28).text == "It sits below the whole range."
+
+
+def test_a_claim_the_data_contradict_is_an_error_at_its_line_naming_the_values() -> None:
+    text = "One.\n\nIt sits {{ claim(promo < low, 'below the whole range') }}."
+    path, line, message = spec_problem(text, promo=0.28, low=0.2)
+    assert (path, line) == (SHOWN, 3)
+    assert message == (
+        'claim no longer holds: "below the whole range" needs promo < low, '
+        "but 0.28 is not less than 0.2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("condition", "holds"),
+    [
+        ("a <= b", True),
+        ("a >= b", False),
+        ("a == b", False),
+        ("a != b", True),
+        ("a in [1.0, 2.0]", True),
+        ("a not in [1.0, 2.0]", False),
+        ("a < b and b < 3", True),
+        ("a < b < 1.5", False),
+        ("not a > b", True),
+    ],
+)
+def test_every_comparison_can_back_a_claim(condition: str, holds: bool) -> None:
+    text = "{{ claim(" + condition + ", 'true') }}"
+    if holds:
+        assert render(text, a=1.0, b=2.0).text == "true"
+    else:
+        assert spec_problem(text, a=1.0, b=2.0)[2].startswith('claim no longer holds: "true"')
+
+
+def test_a_claims_words_may_cite_formatted_values() -> None:
+    text = "{{ claim(a < b, 'below ' ~ b | usd) }}"
+    assert render(text, a=1.0, b=2.175).text == "below US$2.18"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("{{ claim(a, 'x') }}", "a claim's condition must be a comparison (true or false), found"),
+        ("{{ claim(a < b) }}", 'claim takes two values: claim(comparison, "the words'),
+        ("{{ claim(a < b, 'x', 'y') }}", "claim takes two values"),
+        ("{{ claim(condition=a < b, text='x') }}", "claim takes two values"),
+        ("{{ claim(a < b, 3) }}", "a claim's text must be words in quotes, found 3"),
+        ("{{ claim }}", "'claim' is undefined"),
+    ],
+)
+def test_a_malformed_claim_is_a_located_error(text: str, fragment: str) -> None:
+    path, line, message = spec_problem("First line.\n" + text, a=1.0, b=2.0)
+    assert (path, line) == (SHOWN, 2)
+    assert fragment in message
+
+
+def test_wording_produced_from_the_comparison_follows_the_data() -> None:
+    text = "{% if a < b %}below{% else %}above{% endif %}"
+    assert render(text, a=1.0, b=2.0).text == "below"
+    assert render(text, a=3.0, b=2.0).text == "above"
