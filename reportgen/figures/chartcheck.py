@@ -1,13 +1,30 @@
 """Chart problems found while a chart is drawn, from matplotlib's own text and artist extents.
 
-(Interface first; the checks are filled in by the chart check work.)
+The figure is laid out once (with the house style active, as it is when saved) and every text
+a reader sees is measured: tick labels, axis titles, titles, annotations and data labels, legend
+entries. Each is tested against the other texts, the plot frame and the figure's edge, and the
+lines drawn across it (data lines, gridlines, reference lines); legends are tested for entries
+with no visible mark and bar containers for a logarithmic value axis.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import Collection, LineCollection, PathCollection
+from matplotlib.colors import to_rgba
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
+
+from reportgen.figures.style import house_style
 
 
 @dataclass(frozen=True)
@@ -20,6 +37,446 @@ class ChartProblem:
     box: tuple[float, float, float, float] | None = None
 
 
+#: Overlaps smaller than this (in points, each way) are glyph bounding boxes touching, which a
+#: reader does not see: a text's extent includes its line's ascent and descent.
+TOLERANCE_PT = 1.0
+#: A label's background box hides the lines under it when it is at least this opaque.
+OPAQUE = 0.75
+
+
+@dataclass
+class _Text:
+    """One visible text: its artist, extent in display pixels, role and the axes it belongs to."""
+
+    artist: Text
+    box: Bbox
+    role: str  # "tick", "axis title", "title", "label", "legend"
+    ax: Axes | None
+    legend: Legend | None = None
+
+    @property
+    def shown(self) -> str:
+        text = " ".join(self.artist.get_text().split())
+        return f'{self.role} "{text[:40]}{"..." if len(text) > 40 else ""}"'
+
+
 def check_figure(fig: Figure) -> list[ChartProblem]:
     """Every problem a reader would see in ``fig`` as drawn."""
-    return []
+    with house_style():
+        fig.draw_without_rendering()
+        renderer = fig._get_renderer()  # the renderer the layout above measured text with
+        texts = list(_texts(fig, renderer))
+        pad = TOLERANCE_PT * fig.dpi / 72
+        problems: list[ChartProblem] = []
+        problems += _overlaps(fig, texts, pad)
+        problems += _frames(fig, texts, pad)
+        problems += _crossings(fig, texts, pad, renderer)
+        problems += _legend_marks(fig)
+        problems += _log_bars(fig)
+    return problems
+
+
+# ---------------------------------------------------------------------------- gathering texts
+
+
+def _shown(artist: Text) -> bool:
+    """Whether the text is drawn with something in it."""
+    return bool(
+        artist.get_visible()
+        and artist.get_text().strip()
+        and (artist.get_alpha() is None or artist.get_alpha() > 0)
+        and to_rgba(artist.get_color())[3] > 0
+    )
+
+
+def _drawn_ticks(ax: Axes) -> Iterator[tuple[str, Text, Line2D | None]]:
+    """Each drawn tick label of ``ax`` with its gridline (only ticks inside the view are drawn)."""
+    if not ax.axison:
+        return  # axis("off"): no ticks, tick labels or gridlines are drawn
+    for axis in ax._axis_map.values():  # noqa: SLF001 - the axes' own x/y axis objects
+        if not axis.get_visible():
+            continue
+        for tick in axis._update_ticks():  # noqa: SLF001 - the ticks a draw would draw
+            grid = tick.gridline if tick.gridline.get_visible() else None
+            for label in (tick.label1, tick.label2):
+                if _shown(label):
+                    yield "tick", label, None
+            if grid is not None:
+                yield "grid", tick.label1, grid
+
+
+def _texts(fig: Figure, renderer: object) -> Iterator[_Text]:
+    """Every visible text of the figure with its extent in display pixels."""
+
+    def make(artist: Text, role: str, ax: Axes | None, legend: Legend | None = None) -> _Text:
+        return _Text(artist, artist.get_window_extent(renderer), role, ax, legend)
+
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for role, label, grid in _drawn_ticks(ax):
+            if grid is None:
+                yield make(label, role, ax)
+        for label in (ax.xaxis.label, ax.yaxis.label):
+            if _shown(label):
+                yield make(label, "axis title", ax)
+        for title in (ax.title, ax._left_title, ax._right_title):  # noqa: SLF001
+            if _shown(title):
+                yield make(title, "title", ax)
+        for text in ax.texts:
+            if _shown(text):
+                yield make(text, "label", ax)
+        if ax.get_legend() is not None:
+            yield from _legend_texts(ax.get_legend(), ax, make)
+    for legend in fig.legends:
+        yield from _legend_texts(legend, None, make)
+    for text in fig.texts:
+        if _shown(text):
+            yield make(text, "title" if text is getattr(fig, "_suptitle", None) else "label", None)
+
+
+def _legend_texts(legend: Legend, ax: Axes | None, make: object) -> Iterator[_Text]:
+    """A legend's entry texts and title, if it is drawn."""
+    if not legend.get_visible():
+        return
+    for text in [*legend.get_texts(), legend.get_title()]:
+        if _shown(text):
+            yield make(text, "legend", ax, legend)  # type: ignore[operator]
+
+
+# ---------------------------------------------------------------------------- the checks
+
+
+def _inner(box: Bbox, pad: float) -> Bbox:
+    """``box`` shrunk by ``pad`` on every side (touching glyph boxes are not overlaps)."""
+    return Bbox.from_extents(box.x0 + pad, box.y0 + pad, box.x1 - pad, box.y1 - pad)
+
+
+def _frac(fig: Figure, *boxes: Bbox) -> tuple[float, float, float, float]:
+    """The union of ``boxes`` as fractions of the figure, from its top-left corner."""
+    box = Bbox.union(list(boxes))
+    w, h = fig.bbox.width, fig.bbox.height
+    x0, x1 = max(0.0, box.x0 / w), min(1.0, box.x1 / w)
+    y0, y1 = max(0.0, 1 - box.y1 / h), min(1.0, 1 - box.y0 / h)
+    return tuple(round(float(v), 4) for v in (x0, y0, max(x0, x1), max(y0, y1)))  # type: ignore[return-value]
+
+
+def _corners(t: _Text, pad: float) -> np.ndarray | None:
+    """The four corners of a rotated text's own rectangle (shrunk by ``pad``), or None when the
+    text is upright and its extent is already that rectangle."""
+    angle = t.artist.get_rotation() % 180
+    if angle in (0, 90):
+        return None
+    t.artist.set_rotation(0)  # the unrotated size; its rotated rectangle shares the centre
+    try:
+        flat = t.artist.get_window_extent()
+    finally:
+        t.artist.set_rotation(angle)
+    w, h = max(flat.width / 2 - pad, 0), max(flat.height / 2 - pad, 0)
+    theta = np.deg2rad(angle)
+    c, s = np.cos(theta), np.sin(theta)
+    local = np.array([[-w, -h], [w, -h], [w, h], [-w, h]])
+    rot = np.array([[c, -s], [s, c]])
+    centre = np.array([(t.box.x0 + t.box.x1) / 2, (t.box.y0 + t.box.y1) / 2])
+    return local @ rot.T + centre
+
+
+def _box_corners(box: Bbox) -> np.ndarray:
+    return np.array([[box.x0, box.y0], [box.x1, box.y0], [box.x1, box.y1], [box.x0, box.y1]])
+
+
+def _quads_overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two convex quadrilaterals overlap (separating-axis test)."""
+    for quad in (a, b):
+        edges = np.roll(quad, -1, axis=0) - quad
+        for nx, ny in np.column_stack([-edges[:, 1], edges[:, 0]]):
+            pa, pb = a @ (nx, ny), b @ (nx, ny)
+            if pa.max() <= pb.min() or pb.max() <= pa.min():
+                return False
+    return True
+
+
+def _overlaps(fig: Figure, texts: list[_Text], pad: float) -> list[ChartProblem]:
+    """Texts whose extents overlap by more than the tolerance (rotated texts by their own
+    rotated rectangles, not the upright boxes around them)."""
+    found: list[ChartProblem] = []
+    if not texts:
+        return found
+    inner = [_inner(t.box, pad) for t in texts]
+    ext = np.array([[b.x0, b.y0, b.x1, b.y1] for b in inner])
+    quads: dict[int, np.ndarray | None] = {}
+    for i in range(len(texts)):
+        hits = np.nonzero(
+            (ext[i + 1 :, 0] < ext[i, 2])
+            & (ext[i + 1 :, 2] > ext[i, 0])
+            & (ext[i + 1 :, 1] < ext[i, 3])
+            & (ext[i + 1 :, 3] > ext[i, 1])
+        )[0]
+        for j in hits + i + 1:
+            a, b = texts[i], texts[j]
+            if inner[i].width <= 0 or inner[j].width <= 0:
+                continue
+            for k in (i, j):
+                if k not in quads:
+                    quads[k] = _corners(texts[k], pad)
+            if quads[i] is not None or quads[j] is not None:
+                qa = quads[i] if quads[i] is not None else _box_corners(inner[i])
+                qb = quads[j] if quads[j] is not None else _box_corners(inner[j])
+                if not _quads_overlap(qa, qb):
+                    continue
+            found.append(
+                ChartProblem(
+                    "chart-overlap", f"{a.shown} overlaps {b.shown}", _frac(fig, a.box, b.box)
+                )
+            )
+    return found
+
+
+def _frames(fig: Figure, texts: list[_Text], pad: float) -> list[ChartProblem]:
+    """Texts past the figure's edge (clipped on the page), cut by their clip box, or straddling
+    the plot frame of their axes."""
+    found = []
+    edge = fig.bbox
+    for t in texts:
+        box = t.box
+        if (
+            box.x0 < edge.x0 - pad
+            or box.y0 < edge.y0 - pad
+            or box.x1 > edge.x1 + pad
+            or box.y1 > edge.y1 + pad
+        ):
+            found.append(
+                ChartProblem(
+                    "chart-frame", f"{t.shown} runs past the figure's edge", _frac(fig, box)
+                )
+            )
+            continue
+        clip = t.artist.get_clip_box() if t.artist.get_clip_on() else None
+        if clip is not None and not _inside(box, clip, pad):
+            found.append(
+                ChartProblem("chart-frame", f"{t.shown} is clipped by the plot", _frac(fig, box))
+            )
+            continue
+        if t.role == "label" and t.ax is not None and t.ax.axison:
+            frame = t.ax.bbox
+            if _straddles(box, frame, pad):
+                found.append(
+                    ChartProblem(
+                        "chart-frame", f"{t.shown} crosses the plot frame", _frac(fig, box, frame)
+                    )
+                )
+    return found
+
+
+def _inside(box: Bbox, outer: Bbox, pad: float) -> bool:
+    """Whether ``box`` lies within ``outer`` (give or take ``pad``)."""
+    return (
+        box.x0 >= outer.x0 - pad
+        and box.y0 >= outer.y0 - pad
+        and box.x1 <= outer.x1 + pad
+        and box.y1 <= outer.y1 + pad
+    )
+
+
+def _straddles(box: Bbox, frame: Bbox, pad: float) -> bool:
+    """Whether ``box`` lies partly inside and partly outside ``frame`` (by more than ``pad``)."""
+    inner = _inner(box, pad)
+    overlaps = (
+        inner.x0 < frame.x1 and inner.x1 > frame.x0 and inner.y0 < frame.y1 and inner.y1 > frame.y0
+    )
+    return overlaps and not _inside(box, frame, pad)
+
+
+def _line_paths(ax: Axes) -> Iterator[tuple[str, np.ndarray, float, Bbox | None]]:
+    """Each line drawn in ``ax``: (what it is, its vertices in display pixels, zorder, clip)."""
+    clip = ax.bbox
+    for role, _label, grid in _drawn_ticks(ax):
+        if role == "grid" and grid is not None and _stroked(grid):
+            yield "gridline", grid.get_transform().transform(grid.get_xydata()), grid.zorder, clip
+    for line in ax.lines:
+        if not _stroked(line):
+            continue
+        what = "line" if not line.get_label().startswith("_") else "reference line"
+        if line.get_label() and not line.get_label().startswith("_"):
+            what = f'line "{line.get_label()}"'
+        pts = line.get_transform().transform(line.get_xydata())
+        yield what, pts, line.zorder, clip if line.get_clip_on() else None
+    for coll in ax.collections:
+        if not isinstance(coll, LineCollection) or not coll.get_visible():
+            continue
+        widths = coll.get_linewidths()
+        colours = coll.get_colors()
+        if len(widths) == 0 or max(widths) <= 0 or len(colours) == 0 or max(colours[:, 3]) <= 0:
+            continue
+        transform = coll.get_transform()
+        for path in coll.get_paths():
+            yield (
+                "line",
+                transform.transform(path.vertices),
+                coll.zorder,
+                clip if coll.get_clip_on() else None,
+            )
+
+
+def _stroked(line: Line2D) -> bool:
+    """Whether a Line2D draws a visible stroke (not just markers)."""
+    return bool(
+        line.get_visible()
+        and line.get_linestyle() not in ("None", "none", "", " ")
+        and line.get_linewidth() > 0
+        and to_rgba(line.get_color(), line.get_alpha())[3] > 0
+    )
+
+
+def _masked(t: _Text, zorder: float) -> bool:
+    """Whether the text hides a line of ``zorder`` under an opaque background."""
+    if t.legend is not None:
+        frame = t.legend.get_frame()
+        return bool(
+            t.legend.get_frame_on()
+            and t.legend.get_zorder() > zorder
+            and to_rgba(frame.get_facecolor())[3] >= OPAQUE
+        )
+    patch = t.artist.get_bbox_patch()
+    if patch is None or not patch.get_visible():
+        return False
+    return t.artist.get_zorder() > zorder and to_rgba(patch.get_facecolor())[3] >= OPAQUE
+
+
+def _segments_hit(pts: np.ndarray, box: Bbox) -> bool:
+    """Whether the polyline ``pts`` passes through ``box`` (Liang-Barsky on every segment)."""
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    if len(pts) == 0:
+        return False
+    if len(pts) == 1:
+        return bool(box.x0 < pts[0, 0] < box.x1 and box.y0 < pts[0, 1] < box.y1)
+    p0, p1 = pts[:-1], pts[1:]
+    d = p1 - p0
+    t0 = np.zeros(len(d))
+    t1 = np.ones(len(d))
+    ok = np.ones(len(d), dtype=bool)
+    for k, (lo, hi) in enumerate(((box.x0, box.x1), (box.y0, box.y1))):
+        for p, q in ((-d[:, k], p0[:, k] - lo), (d[:, k], hi - p0[:, k])):
+            parallel = p == 0
+            ok &= ~(parallel & (q < 0))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where(parallel, 0.0, q / np.where(parallel, 1.0, p))
+            t0 = np.where(~parallel & (p < 0), np.maximum(t0, r), t0)
+            t1 = np.where(~parallel & (p > 0), np.minimum(t1, r), t1)
+    return bool((ok & (t0 < t1)).any())
+
+
+def _clip_box(box: Bbox, clip: Bbox | None) -> Bbox | None:
+    """The part of ``box`` inside ``clip`` (None if nothing is)."""
+    if clip is None:
+        return box
+    return Bbox.intersection(box, clip)
+
+
+def _crossings(fig: Figure, texts: list[_Text], pad: float, renderer: object) -> list[ChartProblem]:
+    """Texts that a stroked line runs through and does not pass under an opaque background."""
+    found = []
+    lines = {ax: list(_line_paths(ax)) for ax in fig.axes if ax.get_visible()}
+    order = {ax: (ax.get_zorder(), i) for i, ax in enumerate(fig.axes)}
+    for t in texts:
+        if t.role in ("tick", "axis title"):
+            continue  # outside the plot by construction; the frame check places them
+        inner = _inner(t.box, pad)
+        if inner.width <= 0 or inner.height <= 0:
+            continue
+        crossing: list[str] = []
+        for ax, paths in lines.items():
+            if not ax.bbox.overlaps(t.box):
+                continue
+            for what, pts, zorder, clip in paths:
+                hit_box = _clip_box(inner, clip)
+                # A line of an axes drawn after the text's own axes is drawn over the text.
+                later = t.ax is not None and t.ax is not ax and order[ax] > order[t.ax]
+                if hit_box is None or (not later and _masked(t, zorder)):
+                    continue
+                if what not in crossing and _segments_hit(pts, hit_box):
+                    crossing.append(what)
+        if crossing:
+            what = " and a ".join(crossing)
+            found.append(
+                ChartProblem(
+                    "chart-crossed", f"{t.shown} is crossed by a {what}", _frac(fig, t.box)
+                )
+            )
+    return found
+
+
+def _has_mark(handle: object) -> bool:
+    """Whether a legend handle draws something a reader can see next to its text."""
+    if handle is None or not getattr(handle, "get_visible", lambda: False)():
+        return False
+    if isinstance(handle, Line2D):
+        marker = handle.get_marker()
+        has_marker = (
+            marker not in (None, "None", "none", "", " ")
+            and handle.get_markersize() > 0
+            and _visible_colour(handle.get_markerfacecolor(), handle.get_markeredgecolor())
+        )
+        return _stroked(handle) or bool(has_marker)
+    if isinstance(handle, Patch):
+        edge = handle.get_linewidth() > 0 and _visible_colour(handle.get_edgecolor())
+        return bool(_visible_colour(handle.get_facecolor()) or edge)
+    if isinstance(handle, PathCollection | Collection):
+        faces = handle.get_facecolors()
+        edges = handle.get_edgecolors() if max(handle.get_linewidths(), default=0) > 0 else []
+        return any(_visible_colour(c) for c in [*faces, *edges])
+    return True  # an artist of another kind draws its own mark
+
+
+def _visible_colour(*colours: object) -> bool:
+    """Whether any colour is neither transparent nor white on the white page."""
+    for colour in colours:
+        if isinstance(colour, str) and colour.lower() in ("none", ""):
+            continue
+        r, g, b, a = to_rgba(colour)  # type: ignore[arg-type]
+        if a > 0.05 and min(r, g, b) < 0.95:
+            return True
+    return False
+
+
+def _legend_marks(fig: Figure) -> list[ChartProblem]:
+    """Legend entries whose mark is missing, empty or invisible."""
+    found = []
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    for legend in [*legends, *fig.legends]:
+        if not legend.get_visible():
+            continue
+        handles = legend.legend_handles
+        for text, handle in zip(legend.get_texts(), handles, strict=False):
+            if _shown(text) and not _has_mark(handle):
+                found.append(
+                    ChartProblem(
+                        "legend-mark",
+                        f'legend entry "{text.get_text()}" has no visible mark',
+                        _frac(fig, text.get_window_extent()),
+                    )
+                )
+    return found
+
+
+def _log_bars(fig: Figure) -> list[ChartProblem]:
+    """Bar containers whose value axis is logarithmic (a bar's length means nothing there)."""
+    found = []
+    for ax in fig.axes:
+        for container in ax.containers:
+            if not isinstance(container, BarContainer) or not container.patches:
+                continue
+            horizontal = container.orientation == "horizontal"
+            scale = ax.get_xscale() if horizontal else ax.get_yscale()
+            if scale in ("log", "symlog", "logit"):
+                label = container.get_label()
+                named = f' "{label}"' if label and not label.startswith("_") else ""
+                found.append(
+                    ChartProblem(
+                        "log-bars",
+                        f"bars{named} drawn on a {scale} {'x' if horizontal else 'y'} axis"
+                        f" (bar length means nothing there)",
+                        _frac(fig, ax.bbox),
+                    )
+                )
+    return found

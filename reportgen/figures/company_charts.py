@@ -23,12 +23,14 @@ from reportgen.data.validate import validate_table
 from reportgen.errors import DataError, ExhibitDataError
 from reportgen.figures.company_data import (
     INTERIM,
+    NM,
     SOURCE,
     company_table,
     interim_table,
     is_estimate,
     line_label,
     named_company,
+    not_meaningful,
     pct_cell,
     period_columns,
     sort_key,
@@ -41,6 +43,7 @@ from reportgen.figures.style import (
     GOLD,
     GREEN,
     GREY,
+    LABEL_BOX,
     LIGHT,
     NAVY,
     RED,
@@ -111,7 +114,7 @@ def risk_reward(ds: Dataset, params: Mapping[str, Any]) -> Figure:
             colour = SCENARIO_COLOURS[sc.name]
             ax.plot([x0, x1], [company.price, sc.value], color=colour, lw=1.0, ls="--")
             ax.plot([x1], [sc.value], "o", color=colour, ms=6, zorder=3)
-        spots = spread_labels([s.value for s in scenarios], top * 0.075)
+        spots = spread_labels([s.value for s in scenarios], top * 0.13)  # two-line labels
         for sc, spot in zip(scenarios, spots, strict=True):
             multiple = (
                 f", {fmt.multiple(sc.implied_ps, 0)} {sc.multiple_basis}"
@@ -119,13 +122,14 @@ def risk_reward(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                 else ""
             )
             ax.annotate(
-                f"{sc.name.capitalize()}: {fmt.money(sc.value, cur)} "
+                f"{sc.name.capitalize()}: {fmt.money(sc.value, cur)}\n"
                 f"({fmt.pct(100 * sc.upside, 1, signed=True)}{multiple})",
                 (x1, sc.value),
                 xytext=(x1 + 0.04 * span, spot),
                 va="center",
                 ha="left",
                 fontsize=LABEL_SIZE,
+                bbox=LABEL_BOX,
                 color=SCENARIO_COLOURS[sc.name],
                 fontweight="bold",
             )
@@ -143,6 +147,7 @@ def risk_reward(ds: Dataset, params: Mapping[str, Any]) -> Figure:
             ha="right",
             va="center",
             fontsize=LABEL_SIZE,
+            bbox=LABEL_BOX,
             color=TEAL,
             fontweight="bold",
         )
@@ -201,6 +206,7 @@ def _bars_with_margin(
             ha="center",
             va="bottom",
             fontsize=LABEL_SIZE,
+            bbox=LABEL_BOX,
             color="#333333",
         )
     high = max([*revenue, 0.0])
@@ -221,6 +227,7 @@ def _bars_with_margin(
                 ha="center",
                 va="bottom",
                 fontsize=LABEL_SIZE,
+                bbox=LABEL_BOX,
                 color=GOLD,
                 fontweight="bold",
             )
@@ -352,17 +359,19 @@ def estimates_vs_consensus(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                         ha="center",
                         va="bottom",
                         fontsize=5.8,
+                        bbox=LABEL_BOX,
                         color="#333333",
                     )
                 if c:
                     ax.annotate(
-                        pct_cell(100 * (h / c - 1), 1),
+                        NM if not_meaningful(h, c) else pct_cell(100 * (h / c - 1), 1),
                         (x, max(h, c, 0)),
                         xytext=(0, 12),
                         textcoords="offset points",
                         ha="center",
                         va="bottom",
                         fontsize=LABEL_SIZE,
+                        bbox=LABEL_BOX,
                         color=TEAL,
                         fontweight="bold",
                     )
@@ -417,6 +426,7 @@ def valuation_bridge(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                 ha="center",
                 va="bottom",
                 fontsize=LABEL_SIZE,
+                bbox=LABEL_BOX,
             )
             new = level + amount
             ax.plot([i + 0.3, i + 0.7], [new, new], color=GREY, lw=0.6)
@@ -431,6 +441,7 @@ def valuation_bridge(ds: Dataset, params: Mapping[str, Any]) -> Figure:
             ha="center",
             va="bottom",
             fontsize=LABEL_SIZE,
+            bbox=LABEL_BOX,
             fontweight="bold",
         )
         ax.set_xticks(range(total + 1), [s for s, _ in steps] + ["Equity\nvalue"], fontsize=6.5)
@@ -450,21 +461,23 @@ def valuation_bridge(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                 ha="center",
                 va="bottom",
                 fontsize=LABEL_SIZE,
+                bbox=LABEL_BOX,
             )
         bx.set_xticks([0, 1], ["Model", "Published\ntarget"], fontsize=6.5)
         bx.set_ylim(0, max(values) * 1.35)
-        per = f"/ {fmt.number(ri.shares_mn, 0)}mn shares"
+        per = f"Equity value / {fmt.number(ri.shares_mn, 0)}mn shares"
         if listing != cur:
-            per += f"\n/ {cur}{fmt.number(ri.model_per_listing, 2)} per {listing}1"
+            per += f"\nat {cur}{fmt.number(ri.model_per_listing, 2)} per {listing}1"
         bx.set_title(f"Per share, {listing}", loc="left", fontweight="bold")
         bx.text(
             0.5,
             0.97,
-            f"{per}\nmodel vs target {pct_cell(100 * val.model_vs_target, 1)}",
+            f"{per}\nModel vs target {pct_cell(100 * val.model_vs_target, 1)}",
             transform=bx.transAxes,
             ha="center",
             va="top",
             fontsize=6,
+            bbox=LABEL_BOX,
             color="#555555",
         )
     return fig

@@ -203,3 +203,73 @@ def versus_columns(frame: pd.DataFrame) -> list[str]:
         if match and match.group(1) == "house":
             years.append(match.group(2))
     return [f"{y}E" for y in years]
+
+
+# --- growth on a loss --------------------------------------------------------------------------
+
+#: Shown where a growth rate or a difference has no meaning: the base is a loss or the sign
+#: changes between the two values (growth "from" a loss reads as a number but says nothing).
+NM = "NM"
+
+#: growth_<what> rows -> the line items (first one a company has) holding what grows.
+GROWTH_BASES: dict[str, tuple[str, ...]] = {
+    "revenue": ("net_sales", "total_revenues"),
+    "operating_profits": ("operating_income",),
+    "pretax_profits": ("pre_tax_income", "profit_before_taxes"),
+    "net_profits": ("reported_net_income", "net_income_to_parent"),
+    "eps": ("reported_eps_rmb_published", "eps_for_consensus_rmb_published"),
+}
+
+
+def not_meaningful(current: float | None, prior: float | None) -> bool:
+    """Whether growth from ``prior`` to ``current`` is NM: either is a loss (or zero)."""
+    return current is not None and prior is not None and (current <= 0 or prior <= 0)
+
+
+def _number(value: Any) -> float | None:
+    """A cell as a float, None when empty."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return float(value)
+
+
+def growth_base(company: Company, line_item: str) -> dict[str, float | None] | None:
+    """Period -> value of what a ``growth_*`` row grows, from the company's own tables."""
+    name = base_item(line_item).removeprefix("growth_")
+    for ending in ("_pct",):
+        name = name.removesuffix(ending)
+    for item in GROWTH_BASES.get(name, ()):
+        for frame in company.tables.values():
+            if "line_item" not in frame.columns:
+                continue
+            rows = frame[frame["line_item"] == item]
+            if not rows.empty:
+                rec = rows.iloc[0]
+                return {p: _number(rec[p]) for p in period_columns(frame)}
+    return None
+
+
+def nm_periods(
+    periods: list[str], growth: Mapping[str, Any], base: Mapping[str, float | None]
+) -> set[str]:
+    """The periods whose growth cell must read NM: the value grown, or the one it grew from,
+    is a loss. The earlier value is the previous annual column when the table has it, else
+    the one the published rate implies (value / (1 + rate)), whose sign is all that matters."""
+    annual = sorted((p for p in base if ANNUAL.match(p)), key=sort_key)
+    found: set[str] = set()
+    for period in periods:
+        current = base.get(period)
+        if current is None:
+            continue
+        prior: float | None = None
+        if period in annual and annual.index(period) > 0:
+            prior = base.get(annual[annual.index(period) - 1])
+        if prior is None:
+            rate = _number(growth.get(period))
+            if rate is not None and rate != -100.0:
+                prior = current / (1.0 + rate / 100.0)
+        if prior is None and current <= 0:
+            prior = current  # a loss now: growth on or into it means nothing either way
+        if not_meaningful(current, prior):
+            found.add(period)
+    return found

@@ -15,13 +15,17 @@ from reportgen.figures.company_data import (
     ANNUAL,
     INTERIM,
     INTERIM_TABLES,
+    NM,
     SOURCE,
     UNIT_ENDINGS,
     base_item,
     company_table,
+    growth_base,
     is_estimate,
     line_label,
     named_company,
+    nm_periods,
+    not_meaningful,
     pct_cell,
     period_columns,
     versus_columns,
@@ -96,9 +100,13 @@ def _year_end(company: Company) -> str:
 # --- tables of period columns ------------------------------------------------------------------
 
 
-def _period_exhibit(frame: pd.DataFrame, heading: str) -> TableExhibit:
-    """A wide table as an exhibit: readable labels, period columns, parentheses for negatives."""
+def _period_exhibit(
+    frame: pd.DataFrame, heading: str, company: Company | None = None
+) -> TableExhibit:
+    """A wide table as an exhibit: readable labels, period columns, parentheses for negatives;
+    a growth row reads NM where what grows (from ``company``'s statements) is a loss."""
     periods = period_columns(frame)
+    any_nm = False
     columns = (TableColumn(heading, "", "left"), *(TableColumn(p) for p in periods))
     rows = []
     for rec in frame.sort_values("_line", kind="stable").to_dict("records"):
@@ -108,6 +116,15 @@ def _period_exhibit(frame: pd.DataFrame, heading: str) -> TableExhibit:
         if item.endswith("_published"):
             marks.add("published")
         cells = [cell(rec[p], kind) for p in periods]
+        base = (
+            growth_base(company, item)
+            if company and base_item(item).startswith("growth_")
+            else None
+        )
+        if base is not None:
+            nm = nm_periods(periods, rec, base)
+            cells = [NM if p in nm else c for p, c in zip(periods, cells, strict=True)]
+            any_nm = any_nm or bool(nm)
         rows.append(TableRow((line_label(item), *cells), frozenset(marks)))
     interim = [p for p in periods if INTERIM.match(p)]
     annual = [p for p in periods if ANNUAL.match(p)]
@@ -121,9 +138,9 @@ def _period_exhibit(frame: pd.DataFrame, heading: str) -> TableExhibit:
             header_groups = (("", 1), ("Actual", actual), ("Estimates", len(periods) - actual))
     all_notes = ["E = estimate. Negatives in parentheses."]
     if any(str(r).endswith("_published") for r in frame["line_item"]):
-        all_notes.append(
-            "Ratios, margins, growth rates and per-share rows are as published in the source."
-        )
+        all_notes.append("Ratios, margins, growth rates and per-share rows are as published.")
+    if any_nm:
+        all_notes.append("NM: not meaningful, growth measured from or into a loss.")
     return TableExhibit(
         columns=columns,
         groups=(TableGroup("", tuple(rows)),),
@@ -150,7 +167,7 @@ def financial_statements(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit
         )
     frame = company_table(company, str(statement))
     unit = "" if statement == "ratios" else f"{company.currency} mn, "
-    return _period_exhibit(frame, f"{unit}YE {_year_end(company)}")
+    return _period_exhibit(frame, f"{unit}YE {_year_end(company)}", company)
 
 
 def _versus_exhibit(company: Company, frame: pd.DataFrame) -> TableExhibit:
@@ -171,7 +188,11 @@ def _versus_exhibit(company: Company, frame: pd.DataFrame) -> TableExhibit:
             house, consensus = rec[f"house_{year}e"], rec[f"consensus_{year}e"]
             cells += [cell(house, kind, dp), cell(consensus, kind, dp)]
             diff = None
-            if kind != "pct" and house == house and consensus == consensus and consensus:
+            known_pair = house == house and consensus == consensus
+            if kind != "pct" and known_pair and not_meaningful(float(house), float(consensus)):
+                cells.append(NM)  # a loss on either side: the difference says nothing
+                continue
+            if kind != "pct" and known_pair and consensus:
                 diff = 100.0 * (float(house) / float(consensus) - 1.0)
             cells.append(pct_cell(diff, 1))
             printed = rec.get(f"diff_pct_{year}e_published")
@@ -226,7 +247,7 @@ def earnings_estimates(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     frame = company_table(company, name)
     if name == "estimates_vs_consensus":
         return _versus_exhibit(company, frame)
-    return _period_exhibit(frame, f"{company.currency} mn, YE {_year_end(company)}")
+    return _period_exhibit(frame, f"{company.currency} mn, YE {_year_end(company)}", company)
 
 
 @exhibit(
@@ -280,7 +301,7 @@ def _ri_notes(company: Company, val: CompanyValuation) -> list[str]:
             f"{first} residual income as published: the opening equity it needs is not given."
         )
     elif val.ri.first_year_basis == "omitted":
-        notes.append(f"{first} residual income is left out, as in the source.")
+        notes.append(f"{first} residual income is left out of the valuation.")
     if abs(val.cost_of_equity_used_pct - val.cost_of_equity_stated_pct) > 1e-9:
         notes.append(
             f"The table uses a cost of equity of {fmt.pct(val.cost_of_equity_used_pct, 2)} "
@@ -323,7 +344,7 @@ def ri_valuation(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     blank = ("",) * (len(years) - 1)
     first, last = years[0], years[-1]
     summary = [
-        ("Cost of equity", pct_cell(100 * ri.cost_of_equity, 1)),
+        ("Cost of equity", pct_cell(100 * ri.cost_of_equity, 2)),  # as prose prints it
         ("Terminal growth", pct_cell(100 * ri.terminal_growth, 1)),
         (f"Equity, end-{first} ({cur} mn)", cell(ri.ending_equity, "money", 0)),
         (

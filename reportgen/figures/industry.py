@@ -27,7 +27,14 @@ from reportgen.figures.registry import (
     TableRow,
     exhibit,
 )
-from reportgen.figures.style import DOMESTIC, FULL_WIDTH_IN, OVERSEAS, house_style, new_figure
+from reportgen.figures.style import (
+    DOMESTIC,
+    FULL_WIDTH_IN,
+    LABEL_BOX,
+    OVERSEAS,
+    house_style,
+    new_figure,
+)
 from reportgen.models import valuation
 from reportgen.models.company import value_company
 from reportgen.models.pricing import within_rounding
@@ -78,11 +85,12 @@ def _label_hbars(
             ha="left",
             va="center",
             fontsize=LABEL_SIZE,
+            bbox=LABEL_BOX,
             color="#333333",
         )
 
 
-# --- Exhibits 19 and 20: efficiency bars ----------------------------------------------------
+# --- efficiency bars -------------------------------------------------------------------
 
 EFFICIENCY = {
     "perf_per_watt": ("Performance per watt", "TFLOPS per W"),
@@ -113,7 +121,7 @@ def _efficiency_chart(ds: Dataset, column: str) -> Figure:
         ax.grid(False, axis="y")
         ax.set_axisbelow(True)
         basis = "FP8 where given, else FP16 (marked)" if len(bases) > 1 else bases.pop()
-        ax.set_xlabel(f"{title}: {unit}; performance {basis}")
+        ax.set_xlabel(f"{title}: {unit}\nperformance {basis}")  # two lines: it fits the width
         present = sorted({_group(r["brand"]) for r in records}, key=lambda g: g != "Nvidia")
         ax.legend(
             handles=[Patch(color=GROUP_COLOURS[g], label=g) for g in present], loc="lower right"
@@ -145,7 +153,7 @@ def perf_per_dollar(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     return _efficiency_chart(ds, "perf_per_cost")
 
 
-# --- Exhibit 21: the cost build-up table ---------------------------------------------------
+# --- the cost build-up table --------------------------------------------------------------
 
 COST_COLUMNS = (
     ("die_cost_usd", TableColumn("Die", "US$"), 0),
@@ -228,7 +236,7 @@ def chip_cost_table(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     )
 
 
-# --- Exhibits 11 and 22: comparison tables ---------------------------------------------------
+# --- comparison tables -----------------------------------------------------------------------
 
 COMPARISON_ROWS = (
     ("ticker", "Ticker"),
@@ -271,7 +279,7 @@ def _revenue_checks(ds: Dataset, frame: pd.DataFrame) -> tuple[set[str], list[st
             differs.add(str(rec["company"]))
             notes.append(
                 f"{rec['company']}: 2025 revenue printed {fmt.number(printed, 0)}, "
-                f"{company.folder} has {fmt.number(revenue, 1)}."
+                f"the company's own statements give {fmt.number(revenue, 1)}."
             )
     if agree:
         notes.insert(0, f"2025 revenue agrees with the company data for {_join(agree)}.")
@@ -299,7 +307,7 @@ def accelerator_comparison(ds: Dataset, params: Mapping[str, Any]) -> TableExhib
         marks = frozenset({"differs"}) if key.startswith("revenue") and differs else frozenset()
         rows.append(TableRow((label, *(_cell(r[key]) for r in records)), marks))
     notes.append(
-        "Ticks printed in the source are shown as Yes, crosses as No; the chip-supplier and "
+        "Ticks are shown as Yes and crosses as No; the chip-supplier and "
         "per-token cost rows (logos and a graphic) are left out."
     )
     return TableExhibit(columns=columns, groups=(TableGroup("", tuple(rows)),), notes=tuple(notes))
@@ -335,7 +343,7 @@ def gpgpu_vs_asic(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
         if not match.empty and match["type"].iloc[0] != rec["type"]:
             notes.append(
                 f"The {rec['brand']} {rec['product']} is typed {rec['type']} here but "
-                f"{match['type'].iloc[0]} in the cost comparison ({ds.files['chips']})."
+                f"{match['type'].iloc[0]} in the cost comparison."
             )
     columns = (
         TableColumn("", "", "left"),
@@ -501,16 +509,14 @@ def sensitivity_grid(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
             marks |= {"base-case", f"base-case-col-{base_j + 2}"}
         rows.append(TableRow((fmt.multiple(multiple, 0), *texts), frozenset(marks)))
     label = title.format(name=spec["name"], parent=spec["parent"])
-    exhibits = spec.get("exhibits") or []
-    number = f"Exhibit {exhibits[position]}" if len(exhibits) > position else "the source"
     missing = [
         INPUT_NAMES[key].format(name=spec["name"], parent=spec["parent"])
         for key in GRID_INPUTS[grid]
         if key in spec and spec[key] is None
     ]
     notes = [
-        f"{label}, {money}: values as published in {number}, not recomputed"
-        + (f"; the source does not state {_join(missing, 'or')}." if missing else "."),
+        f"{label}, {money}: values as published, not recomputed"
+        + (f"; {_join(missing, 'and')} not stated." if missing else "."),
         f"{BASE_MARK} Base case: {fmt.multiple(ps[base_i], 0)} P/S on revenue of "
         f"Rmb{fmt.number(revenue[base_j], 0)}mn.",
     ]

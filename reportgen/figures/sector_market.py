@@ -20,6 +20,7 @@ from reportgen.figures.style import (
     FULL_WIDTH_IN,
     GOLD,
     GREY,
+    LABEL_BOX,
     LIGHT,
     OVERSEAS,
     TEAL,
@@ -99,6 +100,7 @@ def shipment_share(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                     ha="right",
                     va="bottom",
                     fontsize=LABEL_SIZE,
+                    bbox=LABEL_BOX,
                     color="#333333",
                     arrowprops={"arrowstyle": "-", "color": GREY, "lw": 0.6},
                 )
@@ -199,6 +201,7 @@ def gpgpu_localization(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                         ha="left",
                         va="top",
                         fontsize=LABEL_SIZE,
+                        bbox=LABEL_BOX,
                         color=colour,
                         fontweight="bold",
                     )
@@ -213,6 +216,7 @@ def gpgpu_localization(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                     va="center",
                     ha="left" if side > 0 else "right",
                     fontsize=LABEL_SIZE,
+                    bbox=LABEL_BOX,
                     color=colour,
                     fontweight="bold",
                 )
@@ -234,7 +238,7 @@ def gpgpu_localization(ds: Dataset, params: Mapping[str, Any]) -> Figure:
             )
         ticks = sorted({(_year_number(y), y) for y in loc["year"]})
         ax.set_xticks([t for t, _ in ticks], [label for _, label in ticks])
-        ax.set_xlim(first - 1.3, last + 1.6)
+        ax.set_xlim(first - 1.3, last + 2.3)  # room for the end labels inside the plot
         ax.set_ylim(0, top)
         ax.set_ylabel("Localization rate (%)")
         ax.text(
@@ -245,6 +249,7 @@ def gpgpu_localization(ds: Dataset, params: Mapping[str, Any]) -> Figure:
             ha="right",
             va="bottom",
             fontsize=6,
+            bbox=LABEL_BOX,
             color="#555555",
         )
         ax.set_title("Localization rate", loc="left", fontweight="bold")
@@ -265,6 +270,7 @@ def gpgpu_localization(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                 SEGMENT_LABELS.get(str(segment), str(segment)),
                 va="bottom",
                 fontsize=LABEL_SIZE,
+                bbox=LABEL_BOX,
             )
         bx.set_yticks([])
         bx.spines["left"].set_visible(False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import textwrap
 from collections.abc import Mapping
 from itertools import groupby
@@ -11,7 +10,6 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from reportgen import formatting as fmt
@@ -32,6 +30,7 @@ from reportgen.figures.style import (
     FULL_WIDTH_IN,
     GOLD,
     GREY,
+    LABEL_BOX,
     OVERSEAS,
     house_style,
     new_figure,
@@ -140,7 +139,7 @@ def v4_vs_overseas_flagships(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                 for v in values[1:]
             ]
             label_hbars(ax, values, ys, texts, ["bold"] + ["normal"] * (len(values) - 1))
-            ax.set_xlim(0, max(values) * 1.6)
+            ax.set_xlim(0, max(values) * 2.2)  # room for the longest label inside
             ax.set_title(label, loc="left", fontweight="bold")
             bare_x(ax)
         axes[0].set_yticks(ys, [_wrap(str(r["model"]), 22) for r in rows])
@@ -203,6 +202,7 @@ def price_ranges(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                         textcoords="offset points",
                         ha="left" if side > 0 else "right",
                         fontsize=6,
+                        bbox=LABEL_BOX,
                         color="#333333",
                         linespacing=1.0,
                     )
@@ -220,6 +220,7 @@ def price_ranges(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                         ha="center",
                         va="bottom",
                         fontsize=6,
+                        bbox=LABEL_BOX,
                         color=GOLD,
                         fontweight="bold",
                     )
@@ -229,7 +230,7 @@ def price_ranges(ds: Dataset, params: Mapping[str, Any]) -> Figure:
             ax.set_xscale("log")
             ax.grid(True, axis="x", which="major")
             ax.grid(False, axis="y")
-        axes[-1].set_xlim(low / 12, high * 20)
+        axes[-1].set_xlim(low / 40, high * 60)  # end labels stay inside the plot
         axes[-1].xaxis.set_major_formatter(_plain())
         axes[-1].set_xlabel("US$ per 1M tokens (log scale)")
         handles = [Line2D([], [], marker="D", ls="", color=GOLD, label="Promotional rate")]
@@ -254,6 +255,11 @@ def _describe(m: Any) -> str:
     if m.column == "io_ratio_published":
         return f"I/O ratio published {fmt.multiple(m.published, 2)}, computed " + fmt.multiple(
             m.computed, 2
+        )
+    if m.column == "output_usd_published":  # a corrected misprint (data/schemas.py)
+        return (
+            f"output price printed as {fmt.number(m.published, 2)}, a misprint: its printed "
+            f"blended price and I/O ratio both need {fmt.number(m.computed, 2)}, used here"
         )
     name = "blended 3:1" if m.column == "blended_3_1_usd_published" else m.column
     return f"{name} published {fmt.number(m.published, 4)}, computed {fmt.number(m.computed, 4)}"
@@ -297,7 +303,7 @@ def pricing_matrix(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
                 if found:
                     marks.add("differs")
                     what = "; ".join(_describe(m) for m in found)
-                    differs.append(f"{rec['model']} (row {rec['row']}: {what})")
+                    differs.append(f"{rec['model']} ({what})")
                 rows.append(TableRow(tuple(cells), frozenset(marks)))
             groups.append(TableGroup(str(provider), tuple(rows), level=2))
     notes = [
@@ -372,6 +378,7 @@ def io_ratios(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                 ha="center",
                 va="bottom",
                 fontsize=6,
+                bbox=LABEL_BOX,
                 color=_colour(region),
                 fontweight="bold",
             )
@@ -412,35 +419,38 @@ def flagship_blended_ranked(ds: Dataset, params: Mapping[str, Any]) -> Figure:
         wrong = mismatches.get((line, "blended_3_1_usd_published"))
         note = f" (published {fmt.number(wrong.published, 2)})" if wrong else ""
         texts.append(fmt.number(value, 2) + note)
-    base = 10 ** math.floor(math.log10(min(values)))
     ys = list(range(len(values)))[::-1]
     with house_style():
         fig, ax = new_figure(FULL_WIDTH_IN, 0.17 * len(values) + 0.9)
         bold = [m == highlight for m in flagships["model"]]
-        ax.barh(
+        # Dots, not bars: on a log axis a bar's length depends on where the axis starts.
+        ax.scatter(
+            values,
             ys,
-            [v - base for v in values],
-            left=base,
-            height=0.68,
-            color=[_colour(r) for r in flagships["region"]],
-            edgecolor=["black" if b else "none" for b in bold],
-            linewidth=[1.2 if b else 0 for b in bold],
+            s=[34 if b else 22 for b in bold],
+            c=[_colour(r) for r in flagships["region"]],
+            edgecolors=["black" if b else "none" for b in bold],
+            linewidths=[1.0 if b else 0 for b in bold],
+            zorder=3,
         )
         weights = ["bold" if b else "normal" for b in bold]
-        label_hbars(ax, values, ys, texts, weights)
+        label_hbars(ax, values, ys, texts, weights, offset=6)  # clear of the dot
         ax.set_xscale("log")
-        ax.set_xlim(base, max(values) * 6)
+        ax.set_xlim(min(values) / 2, max(values) * 12)
         ax.xaxis.set_major_formatter(_plain())
         ax.set_axisbelow(True)
         ax.set_yticks(ys, list(flagships["model"]), fontsize=6.5)
         for tick, weight in zip(ax.get_yticklabels(), weights, strict=True):
             tick.set_fontweight(weight)
         ax.set_ylim(-0.7, len(values) - 0.3)
-        ax.grid(True, axis="x")
-        ax.grid(False, axis="y")
+        ax.grid(True, axis="both")
         ax.set_xlabel("Blended 3:1 price, US$ per 1M tokens (log scale)")
         regions = list(pd.unique(flagships["region"]))
         ax.legend(
-            handles=[Patch(color=_colour(r), label=r) for r in sorted(regions)], loc="upper right"
+            handles=[
+                Line2D([], [], marker="o", ls="", color=_colour(r), label=r)
+                for r in sorted(regions)
+            ],
+            loc="lower right",
         )
     return fig

@@ -28,13 +28,15 @@ def label_hbars(
     ys: Sequence[float],
     texts: Sequence[str],
     weights: Sequence[str] | None = None,
+    offset: float = 3,
 ) -> None:
-    """Write each horizontal bar's label just past its end."""
+    """Write each horizontal bar's (or dot's) label ``offset`` points past its end, on a white
+    box that gridlines pass under."""
     for i, (value, y, text) in enumerate(zip(values, ys, texts, strict=True)):
         ax.annotate(
             text,
             (value, y),
-            xytext=(3, 0),
+            xytext=(offset, 0),
             textcoords="offset points",
             ha="left",
             va="center",

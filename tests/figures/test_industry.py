@@ -86,7 +86,7 @@ def test_chart_is_deterministic_svg_with_text_in_house_fonts(ds: Dataset, exhibi
     assert svg_bytes(build(ds, exhibit_id)) == data
 
 
-# --- Exhibits 19 and 20 ---------------------------------------------------------------------
+# --- efficiency charts -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_efficiency_bars_are_computed_and_sorted(ds: Dataset, exhibit_id: str, c
     assert sum("(FP16)" in t.get_text() for t in ax.texts) == fp16
 
 
-# --- Exhibit 21 ------------------------------------------------------------------------------
+# --- cost build-up ----------------------------------------------------------------------------
 
 
 def test_chip_cost_table(ds: Dataset) -> None:
@@ -131,7 +131,7 @@ def test_chip_cost_table(ds: Dataset) -> None:
     assert all(product in note for product in expected)
 
 
-# --- Exhibits 11 and 22 ----------------------------------------------------------------------
+# --- comparison tables -----------------------------------------------------------------------
 
 
 def test_accelerator_comparison(ds: Dataset) -> None:
@@ -188,7 +188,8 @@ def test_sensitivity_grid_as_published(
     for r, printed in zip(rows, spec[key], strict=True):
         cells = [c.replace(industry.BASE_MARK, "").strip() for c in r.cells[1:]]
         assert cells == [fmt.number(v, dp) for v in printed]
-    assert any("as published" in n and "does not state" in n for n in out.notes)
+    assert any("as published" in n and "not stated" in n for n in out.notes)
+    assert not any("source" in n or "Exhibit" in n for n in out.notes)  # client-facing words
 
 
 def test_kunlunxin_grid_notes_the_implied_factor(ds: Dataset) -> None:
