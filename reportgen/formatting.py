@@ -1,9 +1,19 @@
-"""Number formatting used by tables, figures and templates alike (one set of rules)."""
+"""Number formatting used by tables, figures and templates alike (one set of rules).
+
+Every formatter rounds half up on the decimal digits of the value (``rounded``), and, while a
+``printed_numbers()`` recorder is active in the current context, records what it printed
+(``Printed``) so that one quantity printed at two precisions in a report can be found
+(``reportgen/checks/precision.py``).
+"""
 
 from __future__ import annotations
 
+import contextvars
 import math
 import numbers
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 DASH = "–"  # shown for a missing value
@@ -12,6 +22,55 @@ DASH = "–"  # shown for a missing value
 MAX_FORMATTED = 1e15
 #: Most decimal places a value is shown with.
 MAX_DP = 10
+#: Significant digits a float is read to before rounding (as a spreadsheet shows it): binary
+#: noise past them is dropped, so a computed 0.175 * 3 (0.5249999999999999) is 0.525.
+SIGNIFICANT = 15
+
+
+@dataclass(frozen=True)
+class Printed:
+    """One number as a formatter printed it.
+
+    ``value`` is the quantity before rounding, in the units printed (percent for ``pct`` and
+    ``frac_pct`` alike, so a cost of equity cited either way is one quantity); ``kind`` is the
+    family of formatter (number, money, pct, multiple); ``unit`` tells quantities of one kind
+    apart (the currency sign of money).
+    """
+
+    value: float
+    kind: str
+    dp: int
+    text: str
+    unit: str = ""
+
+
+#: The lists every formatter appends to in this context (one per active recorder). A context
+#: variable, so threads (the preview server's) and worker processes each record their own.
+_RECORDERS: contextvars.ContextVar[tuple[list[Printed], ...]] = contextvars.ContextVar(
+    "printed_numbers", default=()
+)
+
+
+@contextmanager
+def printed_numbers() -> Iterator[list[Printed]]:
+    """Record every number formatted in this context while the block runs (nested recorders
+    each receive every number)."""
+    printed: list[Printed] = []
+    token = _RECORDERS.set((*_RECORDERS.get(), printed))
+    try:
+        yield printed
+    finally:
+        _RECORDERS.reset(token)
+
+
+def _record(value: float, kind: str, dp: int, text: str, unit: str = "") -> str:
+    """``text``, recorded by each active recorder."""
+    recorders = _RECORDERS.get()
+    if recorders:
+        item = Printed(float(value), kind, dp, text, unit)
+        for printed in recorders:
+            printed.append(item)
+    return text
 
 
 def _checked(value: object, dp: object) -> float:
@@ -34,15 +93,22 @@ def _checked(value: object, dp: object) -> float:
     return number
 
 
+def as_decimal(value: float) -> Decimal:
+    """The decimal a float stands for, read to SIGNIFICANT digits (0.175 * 3 -> 0.525)."""
+    return Decimal(format(value, f".{SIGNIFICANT}g"))
+
+
 def rounded(value: float, dp: int) -> float:
     """Round half up on the decimal digits as written (2.175 -> 2.18), as analysts and Excel do.
 
     Python's round() works on the binary value and rounds half to even, so 2.175 would print
-    as 2.17 while the source and any spreadsheet print 2.18.
+    as 2.17 while the source and any spreadsheet print 2.18; and a computed value carries
+    binary noise (0.175 * 3 is 0.5249999999999999), so it is read to SIGNIFICANT digits first,
+    as a spreadsheet does, and prints 0.53.
     """
     value = _checked(value, dp)
     quantum = Decimal(1).scaleb(-dp)
-    result = float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+    result = float(as_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP))
     return result + 0.0  # -0.0 + 0.0 is 0.0: a value that rounds to zero shows no sign
 
 
@@ -54,11 +120,11 @@ def number(value: float | None, dp: int = 1, parens: bool = False) -> str:
     """Thousands separators, fixed decimals; negatives in parentheses when ``parens``."""
     if _missing(value):
         return DASH
-    value = rounded(value, dp)  # type: ignore[arg-type]
-    text = f"{abs(value) if parens else value:,.{dp}f}"
-    if parens and value < 0 and text.strip("0.,") != "":  # type: ignore[operator]
-        return f"({text})"
-    return text
+    shown = rounded(value, dp)  # type: ignore[arg-type]
+    text = f"{abs(shown) if parens else shown:,.{dp}f}"
+    if parens and shown < 0 and text.strip("0.,") != "":
+        text = f"({text})"
+    return _record(value, "number", dp, text)  # type: ignore[arg-type]
 
 
 def money(value: float | None, symbol: str = "US$", dp: int = 2) -> str:
@@ -67,7 +133,8 @@ def money(value: float | None, symbol: str = "US$", dp: int = 2) -> str:
         return DASH
     shown = rounded(value, dp)  # type: ignore[arg-type]
     sign = "-" if shown < 0 else ""
-    return f"{sign}{symbol}{abs(shown):,.{dp}f}"
+    text = f"{sign}{symbol}{abs(shown):,.{dp}f}"
+    return _record(value, "money", dp, text, symbol)  # type: ignore[arg-type]
 
 
 def usd(value: float | None, dp: int = 2) -> str:
@@ -79,8 +146,9 @@ def pct(value: float | None, dp: int = 1, signed: bool = False) -> str:
     """A value already in percent units: 41.25 -> '41.3%' (one decimal by house rule)."""
     if _missing(value):
         return DASH
-    value = rounded(value, dp)  # type: ignore[arg-type]
-    return f"{value:+.{dp}f}%" if signed else f"{value:.{dp}f}%"
+    shown = rounded(value, dp)  # type: ignore[arg-type]
+    text = f"{shown:+.{dp}f}%" if signed else f"{shown:.{dp}f}%"
+    return _record(value, "pct", dp, text, "%")  # type: ignore[arg-type]
 
 
 def frac_pct(value: float | None, dp: int = 1, signed: bool = False) -> str:
@@ -92,7 +160,8 @@ def multiple(value: float | None, dp: int = 1) -> str:
     """A ratio as a multiple: 2.0 -> '2.0x'."""
     if _missing(value):
         return DASH
-    return f"{rounded(value, dp):.{dp}f}x"  # type: ignore[arg-type]
+    text = f"{rounded(value, dp):.{dp}f}x"  # type: ignore[arg-type]
+    return _record(value, "multiple", dp, text, "x")  # type: ignore[arg-type]
 
 
 def count_word(n: int) -> str:

@@ -1,0 +1,93 @@
+"""Rounding as printed, and the record of every number printed."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from reportgen import formatting as fmt
+from reportgen.formatting import Printed, printed_numbers
+
+
+@pytest.mark.parametrize(
+    ("value", "dp", "shown"),
+    [
+        (0.175 * 3, 2, "0.53"),  # 0.5249999999999999 in binary: 0.525 as computed
+        (0.525, 2, "0.53"),
+        (0.175, 2, "0.18"),
+        (2.175, 2, "2.18"),
+        (1.005, 2, "1.01"),  # 1.00499999999999989... in binary
+        (0.1 + 0.2, 1, "0.3"),
+        (-2.175, 2, "-2.18"),  # half away from zero, as a spreadsheet
+        (2.5, 0, "3"),
+        (0.0049, 2, "0.00"),
+        (1234567.125, 2, "1,234,567.13"),
+    ],
+)
+def test_number_rounds_half_up_at_its_printed_precision(value: float, dp: int, shown: str) -> None:
+    assert fmt.number(value, dp) == shown
+
+
+def test_every_formatter_rounds_the_float_noise_case_up() -> None:
+    noisy = 0.175 * 3
+    assert repr(noisy) == "0.5249999999999999"  # the case: Python's round() gives 0.52
+    assert round(noisy, 2) == 0.52
+    assert fmt.rounded(noisy, 2) == 0.53
+    assert fmt.usd(noisy) == "US$0.53"
+    assert fmt.money(noisy, "Rmb") == "Rmb0.53"
+    assert fmt.pct(noisy, 2) == "0.53%"
+    assert fmt.frac_pct(0.02175, 2) == "2.18%"  # 2.1750000000000003 after * 100
+    assert fmt.frac_pct(noisy / 100, 2) == "0.53%"
+    assert fmt.multiple(noisy, 2) == "0.53x"
+    assert fmt.number(-noisy, 2, parens=True) == "(0.53)"
+
+
+def test_formatters_record_what_they_print_while_a_recorder_is_active() -> None:
+    fmt.number(9.99)  # before: not recorded
+    with printed_numbers() as printed:
+        fmt.number(1234.5, 1)
+        fmt.usd(2.175, 3)
+        fmt.money(1588, "Rmb", 0)
+        fmt.frac_pct(0.0836, 2)
+        fmt.pct(8.36, 1)
+        fmt.multiple(2.0)
+        fmt.usd(None)  # a missing value prints a dash: no number
+    fmt.number(9.99)  # after: not recorded
+    assert printed == [
+        Printed(1234.5, "number", 1, "1,234.5"),
+        Printed(2.175, "money", 3, "US$2.175", "US$"),
+        Printed(1588.0, "money", 0, "Rmb1,588", "Rmb"),
+        Printed(pytest.approx(8.36), "pct", 2, "8.36%", "%"),  # type: ignore[arg-type]
+        Printed(8.36, "pct", 1, "8.4%", "%"),
+        Printed(2.0, "multiple", 1, "2.0x", "x"),
+    ]
+
+
+def test_nested_recorders_each_see_every_number() -> None:
+    with printed_numbers() as outer:
+        fmt.number(1.5)
+        with printed_numbers() as inner:
+            fmt.number(2.5)
+    assert [p.text for p in outer] == ["1.5", "2.5"]
+    assert [p.text for p in inner] == ["2.5"]
+
+
+def test_a_recorder_sees_only_its_own_thread() -> None:
+    """The preview server renders in threads: one render's numbers never reach another's."""
+    seen: dict[str, list[str]] = {}
+    start = threading.Barrier(2)
+
+    def render(name: str, value: float) -> None:
+        with printed_numbers() as printed:
+            start.wait()
+            for _ in range(200):
+                fmt.number(value)
+        seen[name] = sorted({p.text for p in printed})
+
+    threads = [threading.Thread(target=render, args=(n, v)) for n, v in (("a", 1.5), ("b", 2.5))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"a": ["1.5"], "b": ["2.5"]}
