@@ -279,5 +279,27 @@ def list_(project: Project) -> None:
         click.echo(f"report   {d.slug} ({d.type}): {d.title}")
 
 
+@main.command()
+@click.argument("report")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the PNG (default: build/<report>.proof.png).",
+)
+@click.pass_obj
+@_fail_cleanly
+def proof(project: Project, report: str, output: Path | None) -> None:
+    """Build REPORT if stale, then draw every page with each finding outlined and numbered
+    (one PNG) and list the findings."""
+    from reportgen.proof import make_proof
+
+    made = make_proof(project, report, output)
+    for line in made.lines:
+        click.echo(line)
+    click.echo(f"wrote {project.shown(made.path)} ({made.size[0]}x{made.size[1]} px)")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
