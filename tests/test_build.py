@@ -63,7 +63,7 @@ def test_pdf_text_holds_the_key_numbers(built: Project) -> None:
         "US$3.48",
         "US$0.44",
         "US$0.87",
-        "US$2.175",
+        "US$2.18",  # the blended 2.175, printed to the cent as Figure 1 prints it
         "US$10.00",
         "US$67.50",
         "OUTPERFORM",
@@ -73,7 +73,7 @@ def test_pdf_text_holds_the_key_numbers(built: Project) -> None:
     # Sentences that cite computed values show them as the data give them.
     cn, os_ = market.blended("China"), market.blended("Overseas")
     assert formatting.frac_pct(market.ratio(cn.median, os_.median), 0) in text
-    assert formatting.usd(v4.blended, 3) in text
+    assert formatting.usd(v4.blended) in text
     assert formatting.pct(promo["discount_pct"], 0) in text
     vendors = Day0(ds).vendors_supporting("DeepSeek V4")
     assert f"{formatting.count_word(len(vendors)).capitalize()} of them" in text
@@ -146,6 +146,6 @@ def test_a_changed_price_changes_every_sentence_citing_it(tmp_path: Path) -> Non
     build_all(project, [SLUG])
     out = pdf_text(project.build / f"{SLUG}.pdf")
     assert "US$1.90" in out
-    # The blended price moves with it: (3 x 1.90 + 3.48) / 4.
-    assert "US$2.295" in out
-    assert "US$2.175" not in out
+    # The blended price moves with it: (3 x 1.90 + 3.48) / 4 = 2.295, printed to the cent.
+    assert "US$2.30" in out
+    assert "US$2.18" not in out

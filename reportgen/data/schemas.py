@@ -93,6 +93,14 @@ LLM_PRICING = declare(
             Column("cache_write_usd", "number", minimum=0, unit="US$/1M", rule=_USD),
             Column("storage_usd_per_1m_per_h", "number", minimum=0, unit="US$/1M/h", rule=_USD),
             Column("output_usd", "number", nullable=False, minimum=0, unit="US$/1M", rule=_USD),
+            Column(
+                "output_usd_published",
+                "number",
+                minimum=0,
+                unit="US$/1M",
+                rule=_USD,
+                description="a misprinted output price as printed; output_usd is the corrected one",
+            ),
             Column("blended_3_1_usd_published", "number", minimum=0, unit="US$/1M", rule=_USD),
             Column("io_ratio_published", "number", minimum=0, unit="x"),
             Column("context_length", "str", pattern=_LENGTH),
@@ -100,6 +108,9 @@ LLM_PRICING = declare(
             Column("printed_provider_cell", "str", description="label as printed (repair trail)"),
         ),
         checks=(
+            # A corrected misprint: the printed output price against the one the data carry
+            # (so `reportgen check` keeps listing what the source printed).
+            PublishedCheck("output_usd_published", "output_usd", decimals=2),
             # Prices converted from RMB were rounded to the cent before printing, so the
             # published value is checked against every value the half-cent interval around
             # each printed price allows (computed in data/metrics.py).

@@ -59,6 +59,8 @@ class ModelPrice:
     output: float
     blended: float
     io_ratio: float
+    #: The output price as printed where it was a misprint (output is the corrected one).
+    output_published: float | None = None
 
 
 @prose_api("spread")
@@ -96,7 +98,19 @@ def _stats(values: list[float], models: list[str]) -> Stats:
     )
 
 
-@prose_api("model", "models", "blended", "io", "ratio", "promo")
+def _number_or_none(value: Any) -> float | None:
+    """A cell as a float, or None when it is empty (None or NaN)."""
+    value = plain(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+#: What ``Market.prices`` may summarise: a ModelPrice attribute each.
+PRICE_MEASURES = ("input", "output", "blended", "io_ratio")
+
+
+@prose_api("model", "models", "blended", "io", "prices", "rivals", "corrected", "ratio", "promo")
 class Market:
     """Pricing questions: a model's prices, flagship sets, statistics by region, promotions."""
 
@@ -122,6 +136,7 @@ class Market:
             output=float(row["output_usd"]),
             blended=float(row["blended_3_1_usd"]),
             io_ratio=float(row["io_ratio"]),
+            output_published=_number_or_none(row.get("output_usd_published")),
         )
 
     def model(self, name: str) -> ModelPrice:
@@ -151,6 +166,32 @@ class Market:
         """Output/input ratio statistics over a region's (flagship) rows."""
         rows = self.models(region, flagship or None)
         return _stats([r.io_ratio for r in rows], [r.model for r in rows])
+
+    def prices(self, region: str, measure: str = "input", flagship: bool = True) -> Stats:
+        """Statistics of one price measure (input, output, blended or io_ratio) over a
+        region's (flagship) rows, so prose can compare a price with the range it sits in."""
+        if measure not in PRICE_MEASURES:
+            raise QueryError(
+                f"unknown price measure '{measure}'; known: {', '.join(PRICE_MEASURES)}"
+            )
+        rows = self.models(region, flagship or None)
+        return _stats([getattr(r, measure) for r in rows], [r.model for r in rows])
+
+    def rivals(self, provider: str, measure: str = "io_ratio", flagship: bool = True) -> Stats:
+        """Statistics of one measure over every region's (flagship) rows of providers other
+        than ``provider``: what a provider's own models are compared against."""
+        if measure not in PRICE_MEASURES:
+            raise QueryError(
+                f"unknown price measure '{measure}'; known: {', '.join(PRICE_MEASURES)}"
+            )
+        if provider not in set(self._prices["provider"]):
+            raise QueryError(f"unknown provider '{provider}'")
+        rows = [r for r in self.models(None, flagship or None) if r.provider != provider]
+        return _stats([getattr(r, measure) for r in rows], [r.model for r in rows])
+
+    def corrected(self) -> list[ModelPrice]:
+        """Rows whose printed output price was a misprint the data correct, in file order."""
+        return [m for m in self.models() if m.output_published is not None]
 
     def ratio(self, numerator: float, denominator: float) -> float:
         """How many times ``numerator`` is ``denominator`` (as a fraction when below one)."""
