@@ -10,10 +10,13 @@ with no visible mark and bar containers for a logarithmic value axis.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import DrawEvent
 from matplotlib.collections import Collection, LineCollection, PathCollection
 from matplotlib.colors import to_rgba
 from matplotlib.container import BarContainer
@@ -61,18 +64,48 @@ class _Text:
 
 
 def check_figure(fig: Figure) -> list[ChartProblem]:
-    """Every problem a reader would see in ``fig`` as drawn."""
+    """Every problem a reader would see in ``fig`` as drawn.
+
+    When ``fig`` was just saved by figures.save.svg_bytes, the problems found during that
+    save's own draw are returned (once) rather than laying the figure out a second time.
+    """
+    found = fig.__dict__.pop(_FOUND, None)
+    if found is not None:
+        return list(found)
     with house_style():
         fig.draw_without_rendering()
-        renderer = fig._get_renderer()  # the renderer the layout above measured text with
-        texts = list(_texts(fig, renderer))
-        pad = TOLERANCE_PT * fig.dpi / 72
-        problems: list[ChartProblem] = []
-        problems += _overlaps(fig, texts, pad)
-        problems += _frames(fig, texts, pad)
-        problems += _crossings(fig, texts, pad, renderer)
-        problems += _legend_marks(fig)
-        problems += _log_bars(fig)
+        return _analyse(fig, fig._get_renderer())  # the renderer that layout measured with
+
+
+#: The figure attribute that carries the problems found while the figure was saved.
+_FOUND = "_reportgen_chart_problems"
+
+
+@contextmanager
+def checked_while_drawn(fig: Figure) -> Iterator[None]:
+    """Check ``fig`` as it is drawn inside this block (e.g. by savefig), for check_figure."""
+
+    def on_draw(event: DrawEvent) -> None:
+        fig.__dict__[_FOUND] = tuple(_analyse(fig, event.renderer))
+
+    fig.__dict__.pop(_FOUND, None)
+    handler = fig.canvas.mpl_connect("draw_event", on_draw)
+    try:
+        yield
+    finally:
+        fig.canvas.mpl_disconnect(handler)
+
+
+def _analyse(fig: Figure, renderer: Any) -> list[ChartProblem]:
+    """The checks, on a figure laid out and drawn (or about to be) with ``renderer``."""
+    texts = list(_texts(fig, renderer))
+    pad = TOLERANCE_PT * fig.dpi / 72
+    problems: list[ChartProblem] = []
+    problems += _overlaps(fig, texts, pad, renderer)
+    problems += _frames(fig, texts, pad)
+    problems += _crossings(fig, texts, pad)
+    problems += _legend_marks(fig, renderer)
+    problems += _log_bars(fig)
     return problems
 
 
@@ -161,7 +194,7 @@ def _frac(fig: Figure, *boxes: Bbox) -> tuple[float, float, float, float]:
     return tuple(round(float(v), 4) for v in (x0, y0, max(x0, x1), max(y0, y1)))  # type: ignore[return-value]
 
 
-def _corners(t: _Text, pad: float) -> np.ndarray | None:
+def _corners(t: _Text, pad: float, renderer: Any) -> np.ndarray | None:
     """The four corners of a rotated text's own rectangle (shrunk by ``pad``), or None when the
     text is upright and its extent is already that rectangle."""
     angle = t.artist.get_rotation() % 180
@@ -169,7 +202,7 @@ def _corners(t: _Text, pad: float) -> np.ndarray | None:
         return None
     t.artist.set_rotation(0)  # the unrotated size; its rotated rectangle shares the centre
     try:
-        flat = t.artist.get_window_extent()
+        flat = t.artist.get_window_extent(renderer)
     finally:
         t.artist.set_rotation(angle)
     w, h = max(flat.width / 2 - pad, 0), max(flat.height / 2 - pad, 0)
@@ -196,7 +229,7 @@ def _quads_overlap(a: np.ndarray, b: np.ndarray) -> bool:
     return True
 
 
-def _overlaps(fig: Figure, texts: list[_Text], pad: float) -> list[ChartProblem]:
+def _overlaps(fig: Figure, texts: list[_Text], pad: float, renderer: Any) -> list[ChartProblem]:
     """Texts whose extents overlap by more than the tolerance (rotated texts by their own
     rotated rectangles, not the upright boxes around them)."""
     found: list[ChartProblem] = []
@@ -218,7 +251,7 @@ def _overlaps(fig: Figure, texts: list[_Text], pad: float) -> list[ChartProblem]
                 continue
             for k in (i, j):
                 if k not in quads:
-                    quads[k] = _corners(texts[k], pad)
+                    quads[k] = _corners(texts[k], pad, renderer)
             if quads[i] is not None or quads[j] is not None:
                 qa = quads[i] if quads[i] is not None else _box_corners(inner[i])
                 qb = quads[j] if quads[j] is not None else _box_corners(inner[j])
@@ -373,7 +406,7 @@ def _clip_box(box: Bbox, clip: Bbox | None) -> Bbox | None:
     return Bbox.intersection(box, clip)
 
 
-def _crossings(fig: Figure, texts: list[_Text], pad: float, renderer: object) -> list[ChartProblem]:
+def _crossings(fig: Figure, texts: list[_Text], pad: float) -> list[ChartProblem]:
     """Texts that a stroked line runs through and does not pass under an opaque background."""
     found = []
     lines = {ax: list(_line_paths(ax)) for ax in fig.axes if ax.get_visible()}
@@ -439,7 +472,7 @@ def _visible_colour(*colours: object) -> bool:
     return False
 
 
-def _legend_marks(fig: Figure) -> list[ChartProblem]:
+def _legend_marks(fig: Figure, renderer: Any) -> list[ChartProblem]:
     """Legend entries whose mark is missing, empty or invisible."""
     found = []
     legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
@@ -453,7 +486,7 @@ def _legend_marks(fig: Figure) -> list[ChartProblem]:
                     ChartProblem(
                         "legend-mark",
                         f'legend entry "{text.get_text()}" has no visible mark',
-                        _frac(fig, text.get_window_extent()),
+                        _frac(fig, text.get_window_extent(renderer)),
                     )
                 )
     return found

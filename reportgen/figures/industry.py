@@ -121,7 +121,7 @@ def _efficiency_chart(ds: Dataset, column: str) -> Figure:
         ax.grid(False, axis="y")
         ax.set_axisbelow(True)
         basis = "FP8 where given, else FP16 (marked)" if len(bases) > 1 else bases.pop()
-        ax.set_xlabel(f"{title}: {unit}\nperformance {basis}")  # two lines: it fits the width
+        ax.set_xlabel(f"{title}: {unit}\nPerformance basis: {basis}")  # two lines fit the width
         present = sorted({_group(r["brand"]) for r in records}, key=lambda g: g != "Nvidia")
         ax.legend(
             handles=[Patch(color=GROUP_COLOURS[g], label=g) for g in present], loc="lower right"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from reportgen.figures.chartcheck import checked_while_drawn
 from reportgen.figures.style import PAGE_FAMILIES, PAGE_FAMILY_OF, house_style
 from reportgen.outputs import write_atomic
 
@@ -34,7 +35,8 @@ def svg_bytes(fig: Figure) -> bytes:
     """
     buffer = io.BytesIO()
     # matplotlib reads svg.hashsalt while writing, so the house settings must be active here.
-    with house_style():
+    # The chart check runs on this draw's layout (check_figure then returns what it found).
+    with house_style(), checked_while_drawn(fig):
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "reportgen"})
     return _FAMILY.sub(_page_families, buffer.getvalue())
 

@@ -195,7 +195,7 @@ def price_ranges(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                 ax.plot([lo[column], hi[column]], [y, y], "o", color=colour, ms=5)
                 for row, side in ((lo, -1), (hi, 1)):
                     ax.annotate(
-                        f"{row['model']} {fmt.usd(row[column])}",
+                        f"{row['model']}\n{fmt.usd(row[column])}",
                         (row[column], y),
                         xytext=(2 * side, -6),
                         va="top",
@@ -230,7 +230,7 @@ def price_ranges(ds: Dataset, params: Mapping[str, Any]) -> Figure:
             ax.set_xscale("log")
             ax.grid(True, axis="x", which="major")
             ax.grid(False, axis="y")
-        axes[-1].set_xlim(low / 40, high * 60)  # end labels stay inside the plot
+        axes[-1].set_xlim(low / 20, high * 30)  # end labels stay inside the plot
         axes[-1].xaxis.set_major_formatter(_plain())
         axes[-1].set_xlabel("US$ per 1M tokens (log scale)")
         handles = [Line2D([], [], marker="D", ls="", color=GOLD, label="Promotional rate")]
@@ -451,6 +451,6 @@ def flagship_blended_ranked(ds: Dataset, params: Mapping[str, Any]) -> Figure:
                 Line2D([], [], marker="o", ls="", color=_colour(r), label=r)
                 for r in sorted(regions)
             ],
-            loc="lower right",
+            loc="upper right",  # the cheapest rows are at the top: their right is empty
         )
     return fig

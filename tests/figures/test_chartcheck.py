@@ -14,6 +14,7 @@ from reportgen.data.dataset import Dataset, load_dataset
 from reportgen.figures import company_data
 from reportgen.figures.chartcheck import ChartProblem, check_figure
 from reportgen.figures.registry import EXHIBITS, load_builders
+from reportgen.figures.save import svg_bytes
 from reportgen.figures.style import LABEL_BOX, NAVY, house_style, new_figure
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -153,6 +154,25 @@ def test_hidden_axis_draws_no_ticks_to_check() -> None:
         ax.barh([0], [60], color=NAVY)
         ax.set_xlim(0, 100)
         ax.axis("off")
+    assert check_figure(fig) == []
+
+
+def test_saving_checks_the_saved_layout_once() -> None:
+    # svg_bytes checks the figure during its own draw; check_figure returns that once, then
+    # checks afresh (so a figure changed after saving is not judged on its old layout).
+    fig, ax = _small()
+    with house_style():
+        ax.text(1.5, 1.2, "Domestic 41.3%", bbox=LABEL_BOX)
+        ax.text(1.6, 1.25, "Nvidia 55.0%", bbox=LABEL_BOX)
+    fresh = check_figure(fig)
+    svg_bytes(fig)
+    assert fig.__dict__.get("_reportgen_chart_problems") is not None
+    saved = check_figure(fig)  # measured at the SVG's 72 dpi: boxes agree to a pixel or so
+    assert [(p.kind, p.message) for p in saved] == [(p.kind, p.message) for p in fresh]
+    assert saved[0].box == pytest.approx(fresh[0].box, abs=0.005)
+    assert fig.__dict__.get("_reportgen_chart_problems") is None
+    with house_style():
+        ax.texts[-1].set_y(0.4)  # moved clear of the other label
     assert check_figure(fig) == []
 
 
