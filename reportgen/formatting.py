@@ -14,7 +14,7 @@ import numbers
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 DASH = "–"  # shown for a missing value
 #: Largest magnitude formatted: beyond it a float no longer holds every whole number
@@ -110,6 +110,32 @@ def rounded(value: float, dp: int) -> float:
     quantum = Decimal(1).scaleb(-dp)
     result = float(as_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP))
     return result + 0.0  # -0.0 + 0.0 is 0.0: a value that rounds to zero shows no sign
+
+
+_METHODS = {"common": ROUND_HALF_UP, "ceil": ROUND_CEILING, "floor": ROUND_FLOOR}
+
+
+def round_filter(value: float, precision: int = 0, method: str = "common") -> float:
+    """Jinja's ``round`` filter on the decimal digits: ``common`` rounds half up as every
+    formatter does (Jinja's own uses Python's round(), so 2.175 | round(2) gave 2.17)."""
+    if method not in _METHODS:
+        raise ValueError("round's method must be common, ceil or floor")
+    value = _checked(value, precision)
+    quantum = Decimal(1).scaleb(-precision)
+    return float(as_decimal(value).quantize(quantum, rounding=_METHODS[method])) + 0.0
+
+
+def plain(value: float) -> str:
+    """A number shown without a format filter: its decimal digits as written, free of binary
+    noise (0.1 + 0.2 shows 0.3, not 0.30000000000000004), never in exponent form; recorded
+    with the decimals it shows. Whole numbers keep Python's look (2 for an int, 2.0 for a float).
+    """
+    if isinstance(value, bool) or not isinstance(value, float) or not math.isfinite(value):
+        return str(value)
+    digits = format(as_decimal(value), "f")
+    if "." not in digits:
+        digits += ".0"
+    return _record(value, "number", len(digits.partition(".")[2]), digits)
 
 
 def _missing(value: float | None) -> bool:

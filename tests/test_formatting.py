@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,42 @@ def test_a_recorder_sees_only_its_own_thread() -> None:
     for t in threads:
         t.join()
     assert seen == {"a": ["1.5"], "b": ["2.5"]}
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(0.1 + 0.2, "0.3"), (0.175 * 3, "0.525"), (2.0, "2.0"), (1e-7, "0.0000001"), (2, "2")],
+)
+def test_a_number_shown_without_a_filter_has_no_binary_noise(value: float, shown: str) -> None:
+    assert fmt.plain(value) == shown
+
+
+def test_templates_and_prose_show_unfiltered_floats_without_noise(tmp_path: Path) -> None:
+    from reportgen.render.prose import render_prose
+    from reportgen.render.templates import template_env
+
+    (tmp_path / "t.j2").write_text("{{ x }} {{ x | round(2) }}", encoding="utf-8")
+    assert template_env(tmp_path).get_template("t.j2").render(x=0.1 + 0.2) == "0.3 0.3"
+    html = str(
+        render_prose(
+            "{{ x }}, {{ y | round(2) }}, {{ 'a' ~ x }}", "p.md", {"x": 0.1 + 0.2, "y": 0.175 * 3}
+        )
+    )
+    assert html == "<p>0.3, 0.53, a0.3</p>\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "args", "result"),
+    [
+        (2.175, (2,), 2.18),
+        (0.175 * 3, (2,), 0.53),
+        (42.55, (), 43.0),
+        (42.55, (1, "floor"), 42.5),
+        (42.51, (1, "ceil"), 42.6),
+        (-2.5, (), -3.0),
+    ],
+)
+def test_the_round_filter_rounds_half_up_on_decimal_digits(
+    value: float, args: tuple[object, ...], result: float
+) -> None:
+    assert fmt.round_filter(value, *args) == result  # type: ignore[arg-type]

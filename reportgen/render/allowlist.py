@@ -25,6 +25,7 @@ from jinja2.runtime import LoopContext, Undefined
 from jinja2.utils import pass_environment, pass_eval_context
 from markupsafe import Markup
 
+from reportgen.formatting import round_filter
 from reportgen.prose_api import PROSE_ATTRS, allow_prose, prose_names
 
 #: Characters one prose file may expand to.
@@ -302,7 +303,6 @@ _JINJA_AS_IS = (
     "reject",
     "rejectattr",
     "reverse",
-    "round",
     "select",
     "selectattr",
     "sort",
@@ -362,4 +362,5 @@ def prose_jinja_filters() -> dict[str, Callable[..., Any]]:
     chosen.update({n: _text_filter(n) for n in _JINJA_TEXT})
     chosen["join"] = _join
     chosen["sum"] = _sum
+    chosen["round"] = round_filter
     return chosen

@@ -33,6 +33,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import pass_environment
 from jinja2.visitor import NodeTransformer
 
+from reportgen.formatting import plain
 from reportgen.prose_api import prose_names
 from reportgen.render.allowlist import (
     MAX_ITEMS,
@@ -229,8 +230,10 @@ _HOOKS = frozenset({"prose_iter", "prose_concat", "prose_claim", "prose_claim_co
 
 @pass_environment
 def _finalize(env: ProseEnvironment, value: Any) -> Any:
-    """Each ``{{ ... }}`` result: a plain value, escaped for Markdown by ``env.escape_text``."""
-    return env.escape_text(printable(value, "showing"))
+    """Each ``{{ ... }}`` result: a plain value, escaped for Markdown by ``env.escape_text``
+    (a float cited without a format filter shows its decimal digits, free of binary noise)."""
+    value = printable(value, "showing")
+    return env.escape_text(plain(value) if type(value) is float else value)
 
 
 class ProseEnvironment(SandboxedEnvironment):
@@ -385,8 +388,9 @@ class ProseEnvironment(SandboxedEnvironment):
 
     def prose_concat(self, *parts: Any) -> str:
         """``a ~ b``: plain values only, and no longer than MAX_TEXT."""
-        for part in parts:
-            printable(part, "joining")
+        parts = tuple(
+            plain(p) if type(p) is float else p for p in (printable(q, "joining") for q in parts)
+        )
         if sum(len(str(p)) for p in parts) > MAX_TEXT:
             raise LimitExceeded(f"text longer than {MAX_TEXT:,} characters")
         return markup_join(parts)  # type: ignore[no-any-return]

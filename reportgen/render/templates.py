@@ -35,6 +35,7 @@ FILTERS = {
     "frac_pct": formatting.frac_pct,
     "multiple": formatting.multiple,
     "words": formatting.count_word,
+    "round": formatting.round_filter,
     "long_date": long_date,
     "data_uri": svg_data_uri,
 }
@@ -42,6 +43,11 @@ FILTERS = {
 
 def _always(_name: str | None) -> bool:
     return True
+
+
+def _finalize(value: object) -> object:
+    """A float a template shows without a format filter: its decimal digits, free of noise."""
+    return formatting.plain(value) if type(value) is float else value
 
 
 def _configure(env: jinja2.Environment) -> jinja2.Environment:
@@ -75,6 +81,7 @@ def template_env(templates_dir: Path) -> jinja2.Environment:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            finalize=_finalize,
         )
     )
 
