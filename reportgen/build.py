@@ -14,6 +14,8 @@ from typing import Any
 import jinja2
 from matplotlib.figure import Figure
 
+from reportgen.checks.collect import report_findings
+from reportgen.checks.findings import Finding, findings_to_json
 from reportgen.data.companies import COMPANIES_DIR
 from reportgen.data.dataset import Dataset
 from reportgen.data.sources import read_yaml
@@ -28,6 +30,7 @@ from reportgen.errors import (
     SpecError,
     TemplateError,
 )
+from reportgen.figures.chartcheck import ChartProblem, check_figure
 from reportgen.figures.registry import EXHIBITS, TableExhibit, check_params, load_builders
 from reportgen.figures.save import svg_bytes
 from reportgen.options import DEFAULT_OPTIONS, BuildOptions
@@ -39,6 +42,7 @@ from reportgen.plan import (
     builder_module_key,
     code_hashes,
     exhibit_reasons,
+    findings_path,
     fingerprint,
     params_key,
 )
@@ -46,7 +50,7 @@ from reportgen.project import Project
 from reportgen.render.bounded import start_bounded
 from reportgen.render.fontembed import embed_fonts
 from reportgen.render.inline import inline_charts
-from reportgen.render.pdf import html_to_pdf
+from reportgen.render.pdf import html_to_pdf_and_layout
 from reportgen.render.prose import decode_prose, render_prose
 from reportgen.render.templates import template_env
 from reportgen.render.verify import chart_glyph_problems, glyph_problems, verify_pdf
@@ -139,8 +143,10 @@ def build_exhibit(ds: Dataset, definition: ReportDefinition, ref: Any) -> Render
         raise _located(exc, definition, ref) from exc
     svg = None
     table = None
+    problems: tuple[ChartProblem, ...] = ()
     if isinstance(built, Figure):
         svg = svg_bytes(built)  # a font outside the house fonts is a builder bug (ValueError)
+        problems = tuple(check_figure(built))
     elif isinstance(built, TableExhibit):
         table = built
     else:  # pragma: no cover - a builder bug
@@ -153,6 +159,7 @@ def build_exhibit(ds: Dataset, definition: ReportDefinition, ref: Any) -> Render
         source=ref.source or spec.source,
         svg=svg,
         table=table,
+        problems=problems,
     )
 
 
@@ -302,6 +309,10 @@ def draw_exhibit(
         params=params_key(ref.id, dict(ref.params)),
         output=f"figures/{definition.slug}/{ref.name}.svg" if exhibit.svg is not None else None,
         output_hash=hashlib.sha256(exhibit.svg).hexdigest() if exhibit.svg is not None else "",
+        problems=[
+            {"kind": p.kind, "message": p.message, "box": list(p.box) if p.box else None}
+            for p in exhibit.problems
+        ],
     )
     return exhibit, rec
 
@@ -333,6 +344,10 @@ def _exhibit(
             title=ref.title or spec.title,
             source=ref.source or spec.source,
             svg=svg,
+            problems=tuple(
+                ChartProblem(p["kind"], p["message"], tuple(p["box"]) if p.get("box") else None)
+                for p in old.problems
+            ),
         )
         return exhibit, old, False
     exhibit, rec = draw_exhibit(project, ds, definition, ref.name, builder_code)
@@ -442,7 +457,7 @@ def build_report(
         raise BuildError(missing)
     progress(f"{definition.slug}: PDF")
     render = start_bounded(
-        html_to_pdf,
+        html_to_pdf_and_layout,
         html,
         base_dir=project.build,
         allowed_roots=[project.fonts, project.templates / "css", project.figures],
@@ -458,18 +473,27 @@ def build_report(
         # alone: charts inline (chart text in the page's fonts), fonts embedded.
         fonts_cache = project.root / ".reportgen-cache" / "fonts"
         page = embed_fonts(inline_charts(html), project.fonts, fonts_cache).encode("utf-8")
-        pdf = render.result()
+        pdf, layout = render.result()
     finally:
         render.close()
     problems = verify_pdf(pdf, shown, rtype.key_figures(ds, definition))
     if problems:
         raise BuildError(problems)
+    findings = report_findings(layout, definition.slug, exhibits, house)
+    for finding in findings:
+        progress(f"warning: {finding}")
+    if findings and options.strict:
+        raise BuildError(finding_problems(definition.slug, findings))
+    found_path = findings_path(project, definition.slug)
+    found = findings_to_json(findings).encode("utf-8")
     # Only a checked PDF replaces the previous outputs, all together: every file is written
     # in full before any is renamed, so a full disk leaves the previous set as it was.
     html_path = project.build / f"{definition.slug}.html"
     pdf_path = project.build / f"{definition.slug}.pdf"
     changed = [(p, d) for p, d in svgs if not p.exists() or p.read_bytes() != d]
-    write_all_atomic([*changed, (html_path, page), (pdf_path, pdf)], project.root)
+    write_all_atomic(
+        [*changed, (html_path, page), (pdf_path, pdf), (found_path, found)], project.root
+    )
     # A removed exhibit leaves no orphan SVG behind.
     keep = {path.name for path, _ in svgs}
     figure_dir = project.figures / definition.slug
@@ -481,6 +505,7 @@ def build_report(
     outputs = {
         f"build/{definition.slug}.html": hashlib.sha256(page).hexdigest(),
         f"build/{definition.slug}.pdf": hashlib.sha256(pdf).hexdigest(),
+        found_path.relative_to(project.root).as_posix(): hashlib.sha256(found).hexdigest(),
     }
     result = BuildResult(
         definition.slug, html_path, pdf_path, tuple(p for p, _ in svgs), time.perf_counter() - start
@@ -492,8 +517,14 @@ def build_report(
         outputs=outputs,
         exhibits=records,
         warnings=[str(w) for w in warnings],
+        findings=[str(f) for f in findings],
     )
     return ReportOutcome(result, rec, drawn, len(records) - drawn)
+
+
+def finding_problems(slug: str, findings: Sequence[Finding]) -> list[Problem]:
+    """Findings as the problems ``--strict`` fails with, located at the report's PDF."""
+    return [Problem(f"build/{slug}.pdf", None, None, str(f)) for f in findings]
 
 
 def build_all(

@@ -106,6 +106,9 @@ class ExhibitRecord:
     params: str
     output: str | None = None
     output_hash: str = ""
+    #: The chart check's problems as drawn ({"kind", "message", "box"}): a reused chart
+    #: keeps them.
+    problems: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -119,6 +122,9 @@ class ReportRecord:
     #: Warnings of that build (e.g. model value vs target), replayed while the report is fresh
     #: so `--strict` cannot pass just because nothing changed.
     warnings: list[str] = field(default_factory=list)
+    #: The page check's findings of that build, as printed (all of them are also in
+    #: findings_path, for `reportgen proof`), replayed like the warnings.
+    findings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -143,6 +149,7 @@ class Manifest:
                 outputs=r["outputs"],
                 exhibits={n: ExhibitRecord(**e) for n, e in r["exhibits"].items()},
                 warnings=list(r.get("warnings", [])),
+                findings=list(r.get("findings", [])),
             )
             for slug, r in raw.get("reports", {}).items()
         }
@@ -159,6 +166,7 @@ class Manifest:
                     "outputs": r.outputs,
                     "exhibits": {n: vars(e) for n, e in sorted(r.exhibits.items())},
                     "warnings": r.warnings,
+                    "findings": r.findings,
                 }
                 for slug, r in sorted(self.reports.items())
             },
@@ -168,6 +176,11 @@ class Manifest:
 
 def manifest_path(project: Project) -> Path:
     return project.root / ".reportgen-cache" / "manifest.json"
+
+
+def findings_path(project: Project, slug: str) -> Path:
+    """Where a build records a report's findings (checks/findings.py findings_to_json)."""
+    return project.root / ".reportgen-cache" / "findings" / f"{slug}.json"
 
 
 def data_files(project: Project) -> dict[str, str]:

@@ -17,7 +17,7 @@ from filelock import FileLock, Timeout
 from reportgen.deps import DIR_PREFIX, key_of, recording
 from reportgen.errors import BuildError, DataError, Problem, ProblemList, ReportgenError, SpecError
 from reportgen.outputs import clean_stray_temporaries, confine
-from reportgen.plan import Manifest, Plan, data_files, make_plan, manifest_path
+from reportgen.plan import Manifest, Plan, data_files, findings_path, make_plan, manifest_path
 from reportgen.procs import die_with_parent
 from reportgen.progress import Reporter
 from reportgen.project import Project
@@ -87,8 +87,11 @@ def acquire(project: Project, reporter: Reporter, wait_seconds: float) -> FileLo
 def remove_outputs(project: Project, slug: str) -> None:
     """Delete a report's outputs (its definition is gone); only inside the output folders,
     never through a symlink that leads out of them."""
-    for suffix in (".pdf", ".html"):
-        path = project.build / f"{slug}{suffix}"
+    for path in (
+        project.build / f"{slug}.pdf",
+        project.build / f"{slug}.html",
+        findings_path(project, slug),
+    ):
         confine(path, project.root)
         path.unlink(missing_ok=True)
     figure_dir = project.figures / slug
@@ -189,6 +192,9 @@ def _run_locked(
         for warning in record.warnings if record else []:
             reporter.note(f"warning: {warning}")
             replayed.append(Problem(f"build/{slug}.pdf", None, None, f"(up to date) {warning}"))
+        for finding in record.findings if record else []:
+            reporter.note(f"warning: {finding}")
+            replayed.append(Problem(f"build/{slug}.pdf", None, None, f"(up to date) {finding}"))
     if replayed and options.strict:
         raise BuildError(replayed)
     if not plan.stale and not plan.validate:

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from reportgen.errors import BuildError, Problem
+from reportgen.render.layout import Layout, extract_layout
 from reportgen.render.weasy import HTML, FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 
@@ -102,14 +103,30 @@ def html_to_pdf(
     Same inputs, same bytes: the file identifier is a hash of the HTML and embedded fonts
     carry the report's date, not the time of the build.
     """
+    return html_to_pdf_and_layout(html, base_dir, allowed_roots, shown, date, variant)[0]
+
+
+def html_to_pdf_and_layout(
+    html: str,
+    base_dir: Path,
+    allowed_roots: Sequence[Path],
+    shown: str,
+    date: dt.date,
+    variant: str | None = None,
+) -> tuple[bytes, Layout]:
+    """As html_to_pdf, plus a summary of the layout the PDF was written from (one layout
+    pass: the same bytes as html_to_pdf, for the page check)."""
     fetcher = SandboxedFetcher(allowed_roots)
     epoch = int(dt.datetime.combine(date, dt.time(), dt.UTC).timestamp())
     with _weasyprint_warnings() as warnings, _source_date(epoch):
         try:
-            document = HTML(string=html, base_url=str(base_dir) + "/", url_fetcher=fetcher)
+            source = HTML(string=html, base_url=str(base_dir) + "/", url_fetcher=fetcher)
             # The file identifier is a hash of the HTML: same inputs, same bytes.
             identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-            pdf = document.write_pdf(pdf_variant=variant, pdf_identifier=identifier)
+            options = {"pdf_variant": variant, "pdf_identifier": identifier}
+            document = source.render(**options)  # what HTML.write_pdf does, in two steps
+            layout = extract_layout(document)
+            pdf = document.write_pdf(**options)
         except RefusedURL:
             pass
         except FatalURLFetchingError as exc:
@@ -134,4 +151,4 @@ def html_to_pdf(
     if problems:
         raise BuildError(problems)
     assert pdf is not None
-    return pdf
+    return pdf, layout

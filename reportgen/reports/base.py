@@ -26,6 +26,8 @@ class RenderedExhibit:
     source: str
     svg: bytes | None = None
     table: Any = None
+    #: What the chart check found as the chart was drawn (figures.chartcheck.ChartProblem).
+    problems: tuple[Any, ...] = ()
 
 
 @prose_api("growth", "ratio", "cagr")
