@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Mismatch:
-    """A published value outside the rounding its source printed it with."""
+    """A published value outside the rounding its source printed it with (``computed`` is
+    NaN where the value means nothing, e.g. growth from a loss: shown as NM)."""
 
     path: str
     line: int | None
@@ -20,9 +21,10 @@ class Mismatch:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
+        computed = "NM" if math.isnan(self.computed) else f"{self.computed:.6g}"
         return (
             f"{where}: {self.row}: column '{self.column}': published {self.published:g}, "
-            f"computed {self.computed:.6g} ({self.tolerance})"
+            f"computed {computed} ({self.tolerance})"
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,13 +27,18 @@ from reportgen.data.validate import LINE
 
 @dataclass(frozen=True)
 class Rule:
-    """published = scale x (sum of num) / (sum of den) + offset; a tie when den is empty."""
+    """published = scale x (sum of num) / (sum of den) + offset; a tie when den is empty.
+
+    ``nm_on_loss``: the ratio means nothing (NM) when its denominator is a loss or zero as
+    printed (growth from a loss), so any number printed there is reported.
+    """
 
     published: str
     num: tuple[str, ...]
     den: tuple[str, ...] = ()
     scale: float = 1.0
     offset: float = 0.0
+    nm_on_loss: bool = False
 
 
 def tie(total: str, *parts: str) -> Rule:
@@ -51,8 +57,18 @@ def times(published: str, num: Sequence[str], den: Sequence[str]) -> Rule:
 
 
 def growth(published: str, item: str, lag: str = "year") -> Rule:
-    """Growth in %: 100 x (item / item a period earlier - 1)."""
-    return Rule(published, (item,), (f"{item}@{lag}",), 100.0, -100.0)
+    """Growth in %: 100 x (item / item a period earlier - 1); NM from a loss or zero base."""
+    return Rule(published, (item,), (f"{item}@{lag}",), 100.0, -100.0, nm_on_loss=True)
+
+
+def days(published: str, balance: str, flow: str) -> Rule:
+    """Turnover days: 365 x year-end balance / the year's flow (sales or cost of sales)."""
+    return Rule(published, (balance,), (flow,), DAYS_IN_YEAR)
+
+
+#: Turnover days are on a 365-day year and year-end balances: Iluvatar's printed inventory
+#: days for 2026E-2028E (400.0, 320.0, 250.0) are 365 x inventory / cost of sales exactly.
+DAYS_IN_YEAR = 365.0
 
 
 #: Iluvatar's Exhibit 32: income statement, balance sheet, cash flow and ratios together.
@@ -148,6 +164,9 @@ STATEMENT_RULES: tuple[Rule, ...] = (
         ["cash", "ar_nr"],
         ["st_borrowings", "ap_np", "other_st_liabilities"],
     ),
+    days("ar_nr_turnover_days_published", "ar_nr", "net_sales"),
+    days("inventory_turnover_days_published", "inventory", "|cogs|"),
+    days("ap_turnover_days_published", "ap_np", "|cogs|"),
     tie(
         "cash_conversion_days_published",
         "ar_nr_turnover_days_published",
@@ -357,6 +376,21 @@ def rule_mismatches(rules: Sequence[Rule], lines: Mapping[str, Line]) -> list[Mi
         for period, published in target.values.items():
             top = _inputs(num, lines, period, labels)
             bottom = _inputs(den, lines, period, labels)
+            if rule.nm_on_loss and top is not None and bottom is not None:
+                base = _sum(bottom, [0.0] * len(bottom))
+                if base <= 0:
+                    found.append(
+                        Mismatch(
+                            target.path,
+                            target.line,
+                            rule.published,
+                            period,
+                            published,
+                            math.nan,
+                            f"growth from a loss or zero base ({base:g}) is NM, not a number",
+                        )
+                    )
+                    continue
             result = None if top is None or bottom is None else rule_range(rule, top, bottom)
             if result is None:
                 continue  # an input is not printed (e.g. the year before the first column)
@@ -381,6 +415,8 @@ def _rule_text(rule: Rule, decimals: int) -> str:
     formula = " + ".join(rule.num).replace("+ -", "- ")
     if rule.den:
         formula = f"({formula}) / ({' + '.join(rule.den).replace('+ -', '- ')})"
+    if rule.scale == DAYS_IN_YEAR:
+        formula = f"{DAYS_IN_YEAR:g} x {formula}"
     return f"= {formula}; printed to {decimals} dp, inputs rounded as printed"
 
 

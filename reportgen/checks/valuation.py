@@ -26,6 +26,8 @@ SUMMARY_REL = 0.0005
 #: compared with CAPM at that precision, so Cambricon's 8.4 against 8.36 is within rounding
 #: (and its table used the unrounded 8.36), while MetaX's 6.5 against 6.875 is reported.
 COST_OF_EQUITY_DECIMALS = 1
+#: The source states payout ratios as whole percentages (26%, 33%, 50%).
+PAYOUT_DECIMALS = 0
 #: Scenario upside is printed to 2 dp; implied multiples as whole numbers.
 UPSIDE_DECIMALS = 2
 MULTIPLE_DECIMALS = 0
@@ -142,6 +144,28 @@ def cost_of_equity_mismatches(company: Company, cv: cm.CompanyValuation) -> list
             capm,
             f"CAPM rf + beta x ERP, printed to {COST_OF_EQUITY_DECIMALS} dp; "
             f"the table used {cv.cost_of_equity_used_pct:g}",
+        )
+    ]
+
+
+def payout_mismatches(company: Company) -> list[Mismatch]:
+    """The stated payout against the one the model uses, where the published table's equity
+    roll-forward needs another (fitted) payout: the report must state the difference."""
+    val = company.valuation
+    used = val.payout_for_model
+    if within_rounding(val.payout_pct, used, PAYOUT_DECIMALS):
+        return []
+    key = "payout_pct"
+    return [
+        Mismatch(
+            f"{company.folder}/company.yaml",
+            line_of(company.raw.get("valuation"), key),
+            "valuation",
+            key,
+            val.payout_pct,
+            used,
+            f"the payout the published equity roll-forward implies (payout_pct_fitted), "
+            f"which the model uses; printed to {PAYOUT_DECIMALS} dp",
         )
     ]
 
