@@ -240,7 +240,8 @@ def status(project: Project, reports: tuple[str, ...]) -> None:
 @click.pass_obj
 @_fail_cleanly
 def check(project: Project) -> None:
-    """Validate all data and list every published value that disagrees with its computed one."""
+    """Validate all data; list every published value that disagrees with its computed one,
+    and every comparative sentence in prose that rests on no evaluated comparison."""
     from reportgen.build import load_definitions, load_house
     from reportgen.checks import find_mismatches
     from reportgen.data.dataset import load_dataset
@@ -256,9 +257,19 @@ def check(project: Project) -> None:
     mismatches = find_mismatches(ds)
     for m in mismatches:
         click.echo(f"mismatch: {m}")
+    from reportgen.checks.claims import prose_comparisons
+
+    unbound = prose_comparisons(
+        (d.folder / name, project.shown(d.folder / name))
+        for d in load_definitions(project)
+        for name in d.prose_files()
+    )
+    for u in unbound:
+        click.echo(f"comparison: {u}")
     click.echo(
         f"data valid; {len(mismatches)} published value(s) differ from computed values "
-        "(reported, not changed)"
+        f"(reported, not changed); {len(unbound)} comparative sentence(s) cite a number but "
+        "rest on no evaluated comparison (state them with claim() or {% if %})"
     )
 
 
