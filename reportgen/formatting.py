@@ -138,14 +138,103 @@ def plain(value: float) -> str:
     return _record(value, "number", len(digits.partition(".")[2]), digits)
 
 
+# --- each quantity's precision, decided once --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How one quantity prints in every report: the formatter family and decimal places."""
+
+    kind: str  # number, money, pct (pct and frac_pct) or multiple
+    dp: int
+    what: str  # what the quantity is, for messages and the README
+
+
+#: Every declared quantity's precision: the one place a quantity's decimals are decided. A
+#: formatter given a quantity's name (``usd(v, "llm_price")``) or a ``Quantity`` value prints
+#: it with these decimals, and refuses other ones.
+PRECISIONS: dict[str, Precision] = {}
+
+
+def declare_precision(name: str, kind: str, dp: int, what: str) -> Precision:
+    """Declare how the quantity ``name`` prints; a second declaration is a programming error."""
+    if name in PRECISIONS:
+        raise ValueError(f"quantity {name!r} declared twice")
+    if kind not in ("number", "money", "pct", "multiple") or not 0 <= dp <= MAX_DP:
+        raise ValueError(f"quantity {name!r}: bad kind {kind!r} or decimals {dp!r}")
+    PRECISIONS[name] = Precision(kind, dp, what)
+    return PRECISIONS[name]
+
+
+declare_precision("llm_price", "money", 2, "an LLM API price, US$ per 1M tokens")
+declare_precision("io_ratio", "multiple", 1, "an output-to-input price ratio")
+declare_precision("target_price", "money", 0, "a 12-month price target")
+declare_precision("share_price", "money", 2, "a share price")
+declare_precision("cost_of_equity", "pct", 1, "a cost of equity")
+declare_precision("rmb_mn", "number", 1, "a financial statement line, Rmb mn")
+
+
+class Quantity(float):
+    """A float that knows which declared quantity it is, so formatters print it with that
+    quantity's decimals wherever it is cited. Arithmetic on it gives a plain float: a value
+    derived from a quantity is a new quantity."""
+
+    __slots__ = ("quantity",)
+    quantity: str
+
+    def __new__(cls, value: float, quantity: str) -> Quantity:
+        if quantity not in PRECISIONS:
+            raise ValueError(f"unknown quantity {quantity!r}; declare it in formatting.py")
+        self = super().__new__(cls, value)
+        self.quantity = quantity
+        return self
+
+    def __reduce__(self) -> tuple[type[Quantity], tuple[float, str]]:
+        return (Quantity, (float(self), self.quantity))
+
+
+def quantity(value: float | None, name: str) -> Quantity | None:
+    """``value`` tagged as the declared quantity ``name`` (a missing value stays missing)."""
+    if _missing(value):
+        return None
+    return Quantity(value, name)  # type: ignore[arg-type]
+
+
+Places = int | str | None
+
+
+def _places(value: object, dp: Places, kind: str, default: int) -> int:
+    """The decimals to print ``value`` with: its declared quantity's (named by ``dp`` or
+    carried by a Quantity), else ``dp``, else the formatter's default."""
+    name = dp if isinstance(dp, str) else value.quantity if isinstance(value, Quantity) else None
+    if name is None:
+        return default if dp is None else dp  # type: ignore[return-value]
+    declared = PRECISIONS.get(name)
+    if declared is None:
+        raise ValueError(f"unknown quantity {name!r} (declared: {', '.join(sorted(PRECISIONS))})")
+    if declared.kind != kind:
+        raise ValueError(f"{name} ({declared.what}) prints as {declared.kind}, not {kind}")
+    if isinstance(dp, int) and not isinstance(dp, bool) and dp != declared.dp:
+        raise ValueError(
+            f"{name} ({declared.what}) prints with {declared.dp} decimals everywhere "
+            f"(declared once in formatting.py), not {dp}: leave the decimals out"
+        )
+    return declared.dp
+
+
+# --- the formatters ----------------------------------------------------------------------------
+
+
 def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def number(value: float | None, dp: int = 1, parens: bool = False) -> str:
-    """Thousands separators, fixed decimals; negatives in parentheses when ``parens``."""
+def number(value: float | None, dp: Places = None, parens: bool = False) -> str:
+    """Thousands separators, fixed decimals (one by default); negatives in parentheses when
+    ``parens``."""
     if _missing(value):
         return DASH
+    dp = _places(value, dp, "number", 1)
     shown = rounded(value, dp)  # type: ignore[arg-type]
     text = f"{abs(shown) if parens else shown:,.{dp}f}"
     if parens and shown < 0 and text.strip("0.,") != "":
@@ -153,39 +242,45 @@ def number(value: float | None, dp: int = 1, parens: bool = False) -> str:
     return _record(value, "number", dp, text)  # type: ignore[arg-type]
 
 
-def money(value: float | None, symbol: str = "US$", dp: int = 2) -> str:
-    """A price with its currency sign: US$1.74, Rmb1,588, HK$600."""
+def money(value: float | None, symbol: str = "US$", dp: Places = None) -> str:
+    """A price with its currency sign (two decimals by default): US$1.74, Rmb1,588, HK$600."""
     if _missing(value):
         return DASH
+    dp = _places(value, dp, "money", 2)
     shown = rounded(value, dp)  # type: ignore[arg-type]
     sign = "-" if shown < 0 else ""
     text = f"{sign}{symbol}{abs(shown):,.{dp}f}"
     return _record(value, "money", dp, text, symbol)  # type: ignore[arg-type]
 
 
-def usd(value: float | None, dp: int = 2) -> str:
+def usd(value: float | None, dp: Places = None) -> str:
     """US dollars with the house prefix."""
     return money(value, "US$", dp)
 
 
-def pct(value: float | None, dp: int = 1, signed: bool = False) -> str:
+def pct(value: float | None, dp: Places = None, signed: bool = False) -> str:
     """A value already in percent units: 41.25 -> '41.3%' (one decimal by house rule)."""
     if _missing(value):
         return DASH
+    dp = _places(value, dp, "pct", 1)
     shown = rounded(value, dp)  # type: ignore[arg-type]
     text = f"{shown:+.{dp}f}%" if signed else f"{shown:.{dp}f}%"
     return _record(value, "pct", dp, text, "%")  # type: ignore[arg-type]
 
 
-def frac_pct(value: float | None, dp: int = 1, signed: bool = False) -> str:
+def frac_pct(value: float | None, dp: Places = None, signed: bool = False) -> str:
     """A fraction shown as a percentage: 0.4125 -> '41.3%'."""
-    return pct(None if _missing(value) else _checked(value, dp) * 100.0, dp, signed)
-
-
-def multiple(value: float | None, dp: int = 1) -> str:
-    """A ratio as a multiple: 2.0 -> '2.0x'."""
     if _missing(value):
         return DASH
+    dp = _places(value, dp, "pct", 1)
+    return pct(_checked(value, dp) * 100.0, dp, signed)
+
+
+def multiple(value: float | None, dp: Places = None) -> str:
+    """A ratio as a multiple (one decimal by default): 2.0 -> '2.0x'."""
+    if _missing(value):
+        return DASH
+    dp = _places(value, dp, "multiple", 1)
     text = f"{rounded(value, dp):.{dp}f}x"  # type: ignore[arg-type]
     return _record(value, "multiple", dp, text, "x")  # type: ignore[arg-type]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,3 +132,47 @@ def test_the_round_filter_rounds_half_up_on_decimal_digits(
     value: float, args: tuple[object, ...], result: float
 ) -> None:
     assert fmt.round_filter(value, *args) == result  # type: ignore[arg-type]
+
+
+# --- each quantity's precision, decided once ------------------------------------------------------
+
+
+def test_a_declared_quantity_prints_with_its_declared_decimals_everywhere() -> None:
+    ratio = fmt.quantity(5.9924, "io_ratio")
+    declared = fmt.PRECISIONS["io_ratio"]
+    assert (declared.kind, declared.dp) == ("multiple", 1)
+    assert fmt.multiple(ratio) == "6.0x"  # carried by the value
+    assert fmt.multiple(5.9924, "io_ratio") == "6.0x"  # named where a plain float is formatted
+    assert fmt.multiple(ratio * 2, 2) == "11.98x"  # arithmetic makes a new, undeclared value
+    assert fmt.quantity(None, "io_ratio") is None
+    assert fmt.frac_pct(fmt.quantity(0.0836, "cost_of_equity")) == "8.4%"
+    assert fmt.pct(fmt.quantity(8.36, "cost_of_equity")) == "8.4%"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: fmt.multiple(fmt.quantity(5.99, "io_ratio"), 2), "prints with 1 decimals"),
+        (lambda: fmt.usd(fmt.quantity(5.99, "io_ratio")), "prints as multiple, not money"),
+        (lambda: fmt.number(1.0, "no_such_quantity"), "unknown quantity 'no_such_quantity'"),
+        (lambda: fmt.quantity(1.0, "no_such_quantity"), "unknown quantity"),
+        (lambda: fmt.declare_precision("io_ratio", "multiple", 1, "again"), "declared twice"),
+    ],
+)
+def test_another_precision_for_a_declared_quantity_is_refused(call: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_a_quantity_survives_worker_processes_and_prose() -> None:
+    import pickle
+
+    from reportgen.render.prose import render_prose
+
+    ratio = fmt.quantity(5.9924, "io_ratio")
+    again = pickle.loads(pickle.dumps(ratio))
+    assert (type(again), float(again), again.quantity) == (fmt.Quantity, 5.9924, "io_ratio")
+    html = render_prose(
+        "{{ r | multiple }} and {{ [r, 1.0] | max | multiple }}", "p.md", {"r": ratio}
+    )
+    assert str(html) == "<p>6.0x and 6.0x</p>\n"

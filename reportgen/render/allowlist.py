@@ -25,7 +25,7 @@ from jinja2.runtime import LoopContext, Undefined
 from jinja2.utils import pass_environment, pass_eval_context
 from markupsafe import Markup
 
-from reportgen.formatting import round_filter
+from reportgen.formatting import Quantity, round_filter
 from reportgen.prose_api import PROSE_ATTRS, allow_prose, prose_names
 
 #: Characters one prose file may expand to.
@@ -43,7 +43,11 @@ MAX_DEPTH = 32
 
 #: Values prose may show, join into text and compare.
 SCALARS: frozenset[type] = frozenset(
-    {str, Markup, int, float, bool, type(None), Decimal, dt.date, dt.datetime, dt.timedelta}
+    {
+        *(str, Markup, int, float, bool, type(None), Decimal),
+        *(dt.date, dt.datetime, dt.timedelta),
+        Quantity,  # a float tagged with its declared precision (formatting.py)
+    }
 )
 _TEXT_METHODS = frozenset(
     {
@@ -68,6 +72,7 @@ PLAIN_METHODS: dict[type, frozenset[str]] = {
     Markup: _TEXT_METHODS,
     int: frozenset(),
     float: frozenset({"is_integer"}),
+    Quantity: frozenset({"is_integer"}),
     bool: frozenset(),
     type(None): frozenset(),
     Decimal: frozenset(),

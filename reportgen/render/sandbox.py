@@ -233,7 +233,7 @@ def _finalize(env: ProseEnvironment, value: Any) -> Any:
     """Each ``{{ ... }}`` result: a plain value, escaped for Markdown by ``env.escape_text``
     (a float cited without a format filter shows its decimal digits, free of binary noise)."""
     value = printable(value, "showing")
-    return env.escape_text(plain(value) if type(value) is float else value)
+    return env.escape_text(plain(value) if isinstance(value, float) else value)
 
 
 class ProseEnvironment(SandboxedEnvironment):
@@ -388,9 +388,8 @@ class ProseEnvironment(SandboxedEnvironment):
 
     def prose_concat(self, *parts: Any) -> str:
         """``a ~ b``: plain values only, and no longer than MAX_TEXT."""
-        parts = tuple(
-            plain(p) if type(p) is float else p for p in (printable(q, "joining") for q in parts)
-        )
+        shown = (printable(part, "joining") for part in parts)
+        parts = tuple(plain(p) if isinstance(p, float) else p for p in shown)
         if sum(len(str(p)) for p in parts) > MAX_TEXT:
             raise LimitExceeded(f"text longer than {MAX_TEXT:,} characters")
         return markup_join(parts)  # type: ignore[no-any-return]

@@ -47,7 +47,7 @@ def _always(_name: str | None) -> bool:
 
 def _finalize(value: object) -> object:
     """A float a template shows without a format filter: its decimal digits, free of noise."""
-    return formatting.plain(value) if type(value) is float else value
+    return formatting.plain(value) if isinstance(value, float) else value
 
 
 def _configure(env: jinja2.Environment) -> jinja2.Environment:

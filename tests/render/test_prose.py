@@ -435,3 +435,12 @@ def test_wording_produced_from_the_comparison_follows_the_data() -> None:
     text = "{% if a < b %}below{% else %}above{% endif %}"
     assert render(text, a=1.0, b=2.0).text == "below"
     assert render(text, a=3.0, b=2.0).text == "above"
+
+
+def test_prose_citing_a_declared_quantity_at_another_precision_is_a_located_error() -> None:
+    from reportgen.formatting import quantity
+
+    text = "Ratio {{ r | multiple }}.\n\nRatio {{ r | multiple(2) }}."
+    path, line, message = spec_problem(text, r=quantity(5.9924, "io_ratio"))
+    assert (path, line) == (SHOWN, 3)
+    assert "io_ratio (an output-to-input price ratio) prints with 1 decimals" in message
