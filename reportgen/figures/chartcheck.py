@@ -73,8 +73,10 @@ def check_figure(fig: Figure) -> list[ChartProblem]:
     if found is not None:
         return list(found)
     with house_style():
-        fig.draw_without_rendering()
-        return _analyse(fig, fig._get_renderer())  # the renderer that layout measured with
+        renderer = fig._get_renderer()
+        with renderer._draw_disabled():  # lay out and "draw" with no output, as
+            fig.draw(renderer)  # Figure.draw_without_rendering does, keeping its renderer
+        return _analyse(fig, renderer)  # whose text measurements are now cached
 
 
 #: The figure attribute that carries the problems found while the figure was saved.
@@ -98,15 +100,20 @@ def checked_while_drawn(fig: Figure) -> Iterator[None]:
 
 def _analyse(fig: Figure, renderer: Any) -> list[ChartProblem]:
     """The checks, on a figure laid out and drawn (or about to be) with ``renderer``."""
-    texts = list(_texts(fig, renderer))
-    pad = TOLERANCE_PT * fig.dpi / 72
-    problems: list[ChartProblem] = []
-    problems += _overlaps(fig, texts, pad, renderer)
-    problems += _frames(fig, texts, pad)
-    problems += _crossings(fig, texts, pad)
-    problems += _legend_marks(fig, renderer)
-    problems += _log_bars(fig)
-    return problems
+    try:
+        texts = list(_texts(fig, renderer))
+        pad = TOLERANCE_PT * fig.dpi / 72
+        problems: list[ChartProblem] = []
+        problems += _overlaps(fig, texts, pad, renderer)
+        problems += _under_legends(fig, texts, pad, renderer)
+        problems += _frames(fig, texts, pad)
+        problems += _crossings(fig, texts, pad)
+        problems += _legend_marks(fig, renderer)
+        problems += _log_bars(fig)
+        return problems
+    finally:
+        for ax in fig.axes:
+            ax.__dict__.pop(_TICKS, None)
 
 
 # ---------------------------------------------------------------------------- gathering texts
@@ -122,8 +129,21 @@ def _shown(artist: Text) -> bool:
     )
 
 
-def _drawn_ticks(ax: Axes) -> Iterator[tuple[str, Text, Line2D | None]]:
-    """Each drawn tick label of ``ax`` with its gridline (only ticks inside the view are drawn)."""
+def _drawn_ticks(ax: Axes) -> list[tuple[str, Text, Line2D | None]]:
+    """Each drawn tick label of ``ax`` and each drawn gridline (only ticks inside the view are
+    drawn); computed once per check (the Axes carries it while the check runs)."""
+    cached = ax.__dict__.get(_TICKS)
+    if cached is None:
+        cached = ax.__dict__[_TICKS] = list(_find_ticks(ax))
+    return cached
+
+
+#: The Axes attribute holding its drawn ticks during one check.
+_TICKS = "_reportgen_drawn_ticks"
+
+
+def _find_ticks(ax: Axes) -> Iterator[tuple[str, Text, Line2D | None]]:
+    """The drawn tick labels ("tick", label, None) and gridlines ("grid", label, line)."""
     if not ax.axison:
         return  # axis("off"): no ticks, tick labels or gridlines are drawn
     for axis in ax._axis_map.values():  # noqa: SLF001 - the axes' own x/y axis objects
@@ -249,6 +269,8 @@ def _overlaps(fig: Figure, texts: list[_Text], pad: float, renderer: Any) -> lis
             a, b = texts[i], texts[j]
             if inner[i].width <= 0 or inner[j].width <= 0:
                 continue
+            if (a.legend is None) != (b.legend is None):
+                continue  # a text under a legend is reported once, by _under_legends
             for k in (i, j):
                 if k not in quads:
                     quads[k] = _corners(texts[k], pad, renderer)
@@ -263,6 +285,90 @@ def _overlaps(fig: Figure, texts: list[_Text], pad: float, renderer: Any) -> lis
                 )
             )
     return found
+
+
+def _legends(fig: Figure) -> Iterator[tuple[Legend, list[Axes]]]:
+    """Each drawn legend with the axes whose data it may cover."""
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible() and ax.get_visible():
+            yield legend, [ax, *(o for o in fig.axes if o is not ax and o.bbox.overlaps(ax.bbox))]
+    for legend in fig.legends:
+        if legend.get_visible():
+            yield legend, [ax for ax in fig.axes if ax.get_visible()]
+
+
+def _under_legends(
+    fig: Figure, texts: list[_Text], pad: float, renderer: Any
+) -> list[ChartProblem]:
+    """Texts, data lines, points and bars that a legend's box lies over (hidden or cluttered)."""
+    found: list[ChartProblem] = []
+    for legend, axes in _legends(fig):
+        box = legend.get_window_extent(renderer)
+        inner = _inner(box, pad)
+        if inner.width <= 0 or inner.height <= 0:
+            continue
+        for t in texts:
+            if t.legend is legend or not _inner(t.box, pad).overlaps(inner):
+                continue
+            found.append(
+                ChartProblem("chart-overlap", f"{t.shown} is under the legend", _frac(fig, t.box))
+            )
+        covered: list[str] = []
+        for ax in axes:
+            for what in _data_under(ax, inner):
+                if what not in covered:
+                    covered.append(what)
+        if covered:
+            found.append(
+                ChartProblem(
+                    "chart-overlap",
+                    f"the legend covers {' and '.join(covered)}",
+                    _frac(fig, box),
+                )
+            )
+    return found
+
+
+def _data_under(ax: Axes, box: Bbox) -> Iterator[str]:
+    """What data of ``ax`` (lines, points, bars) has a part inside ``box``."""
+    clip = ax.bbox
+    for line in ax.lines:
+        if not line.get_visible():
+            continue
+        pts = line.get_transform().transform(line.get_xydata())
+        hit_box = _clip_box(box, clip if line.get_clip_on() else None)
+        if hit_box is None:
+            continue
+        label = line.get_label()
+        name = f'the line "{label}"' if label and not label.startswith("_") else "a plotted line"
+        if _stroked(line) and _segments_hit(pts, hit_box):
+            yield name
+        elif line.get_marker() not in (None, "None", "none", "", " ") and _points_in(pts, hit_box):
+            yield name.replace("line", "points", 1) if "line" in name else name
+    for coll in ax.collections:
+        if isinstance(coll, PathCollection) and coll.get_visible() and len(coll.get_offsets()):
+            pts = coll.get_offset_transform().transform(coll.get_offsets())
+            if _points_in(pts, box):
+                yield "plotted points"
+    for container in ax.containers:
+        if isinstance(container, BarContainer):
+            for bar in container.patches:
+                if bar.get_visible() and bar.get_window_extent().overlaps(box):
+                    yield "a bar"
+                    break
+
+
+def _points_in(pts: np.ndarray, box: Bbox) -> bool:
+    """Whether any point lies inside ``box``."""
+    return bool(
+        (
+            (pts[:, 0] > box.x0)
+            & (pts[:, 0] < box.x1)
+            & (pts[:, 1] > box.y0)
+            & (pts[:, 1] < box.y1)
+        ).any()
+    )
 
 
 def _frames(fig: Figure, texts: list[_Text], pad: float) -> list[ChartProblem]:
@@ -403,7 +509,10 @@ def _clip_box(box: Bbox, clip: Bbox | None) -> Bbox | None:
     """The part of ``box`` inside ``clip`` (None if nothing is)."""
     if clip is None:
         return box
-    return Bbox.intersection(box, clip)
+    (x0, y0), (x1, y1) = box.get_points()
+    (cx0, cy0), (cx1, cy1) = clip.get_points()
+    x0, y0, x1, y1 = max(x0, cx0), max(y0, cy0), min(x1, cx1), min(y1, cy1)
+    return Bbox.from_extents(x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
 
 
 def _crossings(fig: Figure, texts: list[_Text], pad: float) -> list[ChartProblem]:

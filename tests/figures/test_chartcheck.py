@@ -116,8 +116,19 @@ def test_data_line_through_a_legend_entry() -> None:
         legend = ax.legend(loc="upper left", frameon=False)  # no white box behind it
     assert "chart-crossed" in _kinds(check_figure(fig))
     with house_style():
-        legend.set_frame_on(True)
-    assert check_figure(fig) == []
+        legend.set_frame_on(True)  # the line no longer strikes the text: the box hides the line
+    problems = check_figure(fig)
+    assert _kinds(problems) == ["chart-overlap"]
+    assert problems[0].message == 'the legend covers the line "House"'
+
+
+def test_label_under_the_legend() -> None:
+    fig, ax = _small()
+    with house_style():
+        ax.text(0.05, 4.55, "Peak 4.6", bbox=LABEL_BOX)
+    problems = check_figure(fig)
+    assert _kinds(problems) == ["chart-overlap"]
+    assert problems[0].message == 'label "Peak 4.6" is under the legend'
 
 
 def test_legend_entry_without_a_mark() -> None:
