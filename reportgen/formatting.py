@@ -258,22 +258,28 @@ def usd(value: float | None, dp: Places = None) -> str:
     return money(value, "US$", dp)
 
 
-def pct(value: float | None, dp: Places = None, signed: bool = False) -> str:
-    """A value already in percent units: 41.25 -> '41.3%' (one decimal by house rule)."""
+def pct(value: float | None, dp: Places = None, signed: bool = False, parens: bool = False) -> str:
+    """A value already in percent units: 41.25 -> '41.3%' (one decimal by house rule);
+    negatives in parentheses when ``parens`` (financial tables: -6.3 -> '(6.3%)')."""
     if _missing(value):
         return DASH
     dp = _places(value, dp, "pct", 1)
     shown = rounded(value, dp)  # type: ignore[arg-type]
-    text = f"{shown:+.{dp}f}%" if signed else f"{shown:.{dp}f}%"
+    if parens and shown < 0:
+        text = f"({-shown:.{dp}f}%)"
+    else:
+        text = f"{shown:+.{dp}f}%" if signed else f"{shown:.{dp}f}%"
     return _record(value, "pct", dp, text, "%")  # type: ignore[arg-type]
 
 
-def frac_pct(value: float | None, dp: Places = None, signed: bool = False) -> str:
+def frac_pct(
+    value: float | None, dp: Places = None, signed: bool = False, parens: bool = False
+) -> str:
     """A fraction shown as a percentage: 0.4125 -> '41.3%'."""
     if _missing(value):
         return DASH
     dp = _places(value, dp, "pct", 1)
-    return pct(_checked(value, dp) * 100.0, dp, signed)
+    return pct(_checked(value, dp) * 100.0, dp, signed, parens)
 
 
 def multiple(value: float | None, dp: Places = None) -> str:

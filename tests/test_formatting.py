@@ -176,3 +176,13 @@ def test_a_quantity_survives_worker_processes_and_prose() -> None:
         "{{ r | multiple }} and {{ [r, 1.0] | max | multiple }}", "p.md", {"r": ratio}
     )
     assert str(html) == "<p>6.0x and 6.0x</p>\n"
+
+
+def test_percentages_in_financial_tables_show_negatives_in_parentheses() -> None:
+    assert fmt.pct(-6.25, 1, parens=True) == "(6.3%)"
+    assert fmt.pct(6.25, 1, parens=True) == "6.3%"
+    assert fmt.pct(-0.04, 1, parens=True) == "0.0%"  # rounds to zero: no sign, no parentheses
+    assert fmt.frac_pct(-0.0625, 1, parens=True) == "(6.3%)"
+    with printed_numbers() as printed:
+        fmt.pct(-6.25, 1, parens=True)
+    assert printed == [Printed(-6.25, "pct", 1, "(6.3%)", "%")]
