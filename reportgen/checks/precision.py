@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from reportgen.formatting import Printed, as_decimal
 
@@ -25,6 +25,11 @@ class PrecisionConflict:
     dps: tuple[int, ...]  # the decimal places used, ascending
     texts: tuple[str, ...]  # each distinct text printed, in the order first printed
     message: str
+
+
+def _short(value: Decimal) -> str:
+    """A value for a message: six significant digits, or its whole part if longer."""
+    return format(Context(prec=max(6, value.adjusted() + 1)).plus(value).normalize(), ",f")
 
 
 def _skipped(item: Printed, value: Decimal) -> bool:
@@ -50,7 +55,7 @@ def precision_conflicts(printed: Iterable[Printed]) -> list[PrecisionConflict]:
         shown = " and ".join(f'"{t}"' for t in texts)
         places = " and ".join(str(d) for d in dps)
         message = (
-            f"one quantity ({value:f}) printed as {shown} ({places} decimals): "
+            f"one quantity ({_short(value)}) printed as {shown} ({places} decimals): "
             "print it at one precision throughout the report"
         )
         conflicts.append(PrecisionConflict(float(value), kind, unit, dps, texts, message))
