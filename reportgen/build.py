@@ -14,8 +14,10 @@ from typing import Any
 import jinja2
 from matplotlib.figure import Figure
 
-from reportgen.checks.collect import report_findings
+from reportgen.checks.collect import precision_findings, report_findings
 from reportgen.checks.findings import Finding, findings_to_json
+from reportgen.checks.precision import precision_conflicts
+from reportgen.checks.words import check_house_words
 from reportgen.data.companies import COMPANIES_DIR
 from reportgen.data.dataset import Dataset
 from reportgen.data.sources import read_yaml
@@ -33,6 +35,7 @@ from reportgen.errors import (
 from reportgen.figures.chartcheck import ChartProblem, check_figure
 from reportgen.figures.registry import EXHIBITS, TableExhibit, check_params, load_builders
 from reportgen.figures.save import svg_bytes
+from reportgen.formatting import Printed, printed_numbers
 from reportgen.options import DEFAULT_OPTIONS, BuildOptions
 from reportgen.outputs import confine, write_all_atomic
 from reportgen.plan import (
@@ -81,6 +84,9 @@ def load_house(project: Project) -> dict[str, Any]:
     for key in ("name", "disclaimer", "certification", "ratings"):
         if not isinstance(doc, dict) or key not in doc:
             problems.add(shown, getattr(doc, "line", None), key, "required key is missing")
+    if isinstance(doc, dict):
+        # The keys the word check reads (forbidden_words, allowed_words, sample).
+        problems.extend(check_house_words(doc, shown))
     problems.raise_if_any(DataError)
     return dict(doc)
 
@@ -435,18 +441,33 @@ def build_report(
         records: dict[str, ExhibitRecord] = {}
         svgs: list[tuple[Path, bytes]] = []
         drawn = 0
+        # Numbers the report prints as text (tables and prose; a chart's are drawn, and may
+        # be drawn in another task or reused): one quantity at two precisions is a finding.
+        printed: list[Printed] = []
         for ref in definition.exhibits:
             progress(f"{definition.slug}: exhibit {ref.number} ({ref.name})")
-            exhibit, rec, fresh = _exhibit(
-                project, ds, definition, ref, previous, builder_code, options.force, predrawn or {}
-            )
+            with printed_numbers() as numbers:
+                exhibit, rec, fresh = _exhibit(
+                    project,
+                    ds,
+                    definition,
+                    ref,
+                    previous,
+                    builder_code,
+                    options.force,
+                    predrawn or {},
+                )
+            if EXHIBITS[ref.id].kind != "chart":
+                printed += numbers
             drawn += fresh
             exhibits.append(exhibit)
             records[ref.name] = rec
             if exhibit.svg is not None:
                 svgs.append((project.figures / definition.slug / f"{ref.name}.svg", exhibit.svg))
         progress(f"{definition.slug}: HTML")
-        html = render_report_html(project, ds, definition, exhibits, house)
+        with printed_numbers() as numbers:
+            html = render_report_html(project, ds, definition, exhibits, house)
+        printed += numbers
     shown = f"build/{definition.slug}.pdf"
     # A character no font has is reported where it was typed, among the files read.
     inputs, root = list(reads.digests), project.root
@@ -479,7 +500,8 @@ def build_report(
     problems = verify_pdf(pdf, shown, rtype.key_figures(ds, definition))
     if problems:
         raise BuildError(problems)
-    findings = report_findings(layout, definition.slug, exhibits, house)
+    conflicts = precision_findings(layout, definition.slug, precision_conflicts(printed))
+    findings = report_findings(layout, definition.slug, exhibits, house, conflicts)
     for finding in findings:
         progress(f"warning: {finding}")
     if findings and options.strict:

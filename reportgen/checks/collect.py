@@ -62,13 +62,40 @@ def place_text(layout: Layout, finding: Finding) -> Finding:
     return finding
 
 
-def page_of(layout: Layout, text: str, start: int = 1) -> int | None:
-    """The first page (from ``start``) whose text holds ``text`` (whitespace runs as one)."""
-    pattern = re.compile(r"\s+".join(re.escape(w) for w in text.split()))
-    for number, page in enumerate(page_texts(layout), start=1):
-        if number >= start and pattern.search(page):
-            return number
+def locate(layout: Layout, text: str) -> tuple[int, Rect | None] | None:
+    """The first page showing ``text`` as printed (not inside a longer number: "8.4%" is not
+    found in "18.4%") and the box of the line holding it, if one line does."""
+    words = text.split()
+    if not words:
+        return None
+    body = r"\s+".join(re.escape(w) for w in words)
+    pattern = re.compile(rf"(?<![\w.,]){body}(?![\w]|[.,]\d)")
+    for page in layout.pages:
+        if pattern.search(page.text):
+            line = next(
+                (b for b in page.boxes if b.role == "line" and pattern.search(b.text)), None
+            )
+            return page.number, line.rect if line else None
     return None
+
+
+def precision_findings(layout: Layout, report: str, conflicts: Iterable[Any]) -> list[Finding]:
+    """Each precision conflict (checks.precision.PrecisionConflict) on the page where a reader
+    meets the quantity at its second precision, naming the page of each text."""
+    found = []
+    for conflict in conflicts:
+        places = sorted(
+            ((text, locate(layout, text)) for text in conflict.texts),
+            key=lambda p: (p[1] is None, p[1][0] if p[1] else 0),
+        )
+        where = "; ".join(
+            f'"{text}" on page {at[0]}' if at else f'"{text}" in a chart or split across lines'
+            for text, at in places
+        )
+        shown = [at for _, at in places if at is not None]
+        page, box = shown[min(1, len(shown) - 1)] if shown else (None, None)
+        found.append(Finding(report, page, "precision", f"{conflict.message} ({where})", box))
+    return found
 
 
 def report_findings(

@@ -214,9 +214,10 @@ def test_chart_problems_are_placed_on_their_chart(tmp_path: Path) -> None:
     assert finding.box == pytest.approx((x + w / 2, y, w / 2, h / 2))
 
 
-def _tiny_project(root: Path) -> Path:
+def _tiny_project(root: Path, section: str = "") -> Path:
     """The repository's data and templates with one report of our own: a sector note whose
-    single short section leaves page 2 nearly empty before the disclosures."""
+    single short section leaves page 2 nearly empty before the disclosures, and which prints
+    its cost of equity as 8.4% on page 1 and 8.36% on page 2."""
     for folder in ("data", "templates"):
         shutil.copytree(REPO / folder, root / folder)
     reports = root / "data" / "reports"
@@ -229,11 +230,12 @@ def _tiny_project(root: Path) -> Path:
         "date: 2026-05-01\nsector: China Semiconductors\nrating: OUTPERFORM\n"
         "rating_action: Maintain\nanalysts:\n  - {name: Alex Morgan, role: Lead analyst}\n"
         "keywords: [test]\nsummary: summary.md\nkey_points: key_points.md\n"
-        "sections:\n  - title: A short section\n    prose: body.md\n"
+        "facts:\n  coe: {value: 8.36, unit: '%', source: ours}\n"
+        "sections:\n  - title: A short section\n    prose: body.md\n" + section
     )
-    (tiny / "summary.md").write_text("A short summary.\n")
+    (tiny / "summary.md").write_text("Cost of equity {{ facts.coe.value | pct(1) }}.\n")
     (tiny / "key_points.md").write_text("- One point.\n")
-    (tiny / "body.md").write_text("Two lines of text and nothing more.\n")
+    (tiny / "body.md").write_text("We discount at {{ facts.coe.value | pct(2) }}.\n")
     return root
 
 
@@ -249,7 +251,9 @@ def test_a_build_prints_page_findings_and_strict_fails(tmp_path: Path) -> None:
     warning = "warning: tiny: page 2: page 2 is nearly empty"
     assert warning in built.output
     stored = findings_from_json((root / ".reportgen-cache/findings/tiny.json").read_text())
-    assert [(f.kind, f.page) for f in stored] == [("empty-page", 2)]
+    assert [(f.kind, f.page) for f in stored] == [("empty-page", 2), ("precision", 2)]
+    assert stored[1].message.endswith('("8.4%" on page 1; "8.36%" on page 2)')
+    assert stored[1].box is not None
     before = _outputs(root)
     assert set(before) == {"tiny.pdf", "tiny.html", "tiny.json"}
     # Up to date: the stored findings are printed again, and --strict fails on them.
@@ -261,3 +265,34 @@ def test_a_build_prints_page_findings_and_strict_fails(tmp_path: Path) -> None:
     assert strict.exit_code == 2, strict.output
     assert "page 2 is nearly empty" in strict.output
     assert _outputs(root) == before
+
+
+def test_a_reused_chart_keeps_its_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chart problem is placed on the chart's page, and stays when the chart is reused."""
+    section = "    exhibits:\n      - id: shipment-share-2025\n        params: {year: 2025}\n"
+    root = _tiny_project(tmp_path / "project", section)
+    planted = ChartProblem("chart-overlap", "planted overlap", (0.0, 0.0, 0.5, 0.5))
+    monkeypatch.setattr("reportgen.build.check_figure", lambda fig: [planted])
+    first = run_cli(["build", "-j", "1"], root)
+    assert first.exit_code == 0, first.output
+    assert "warning: tiny: page 2: Figure 1: planted overlap [chart-overlap]" in first.output
+    monkeypatch.undo()
+    body = root / "data/reports/tiny/body.md"
+    body.write_text(body.read_text() + "One more sentence.\n")
+    again = run_cli(["build", "-j", "1"], root)
+    assert again.exit_code == 0, again.output
+    assert "0 exhibit(s) drawn, 1 reused" in again.output
+    assert "warning: tiny: page 2: Figure 1: planted overlap [chart-overlap]" in again.output
+    stored = findings_from_json((root / ".reportgen-cache/findings/tiny.json").read_text())
+    chart = next(f for f in stored if f.kind == "chart-overlap")
+    assert chart.box is not None and chart.box[2] > 100  # half the chart's laid-out width
+
+
+def test_a_bad_house_word_key_is_located(tmp_path: Path) -> None:
+    root = _tiny_project(tmp_path / "project")
+    house = root / "data" / "house.yaml"
+    house.write_text(house.read_text() + "forbidden_words: nope\n")
+    done = run_cli(["build"], root)
+    assert done.exit_code == 2, done.output
+    assert "data/house.yaml" in done.output and "forbidden_words" in done.output
+    assert not (root / "build" / "tiny.pdf").exists()
