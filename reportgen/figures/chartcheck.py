@@ -45,6 +45,9 @@ class ChartProblem:
 TOLERANCE_PT = 1.0
 #: A label's background box hides the lines under it when it is at least this opaque.
 OPAQUE = 0.75
+#: A legend mark is visible when its colour's contrast ratio against white (WCAG's formula)
+#: is at least this: the house LIGHT grey (#D9DEE5, 1.35) is, a near-white #F2F4F7 (1.1) is not.
+MIN_CONTRAST = 1.25
 
 
 @dataclass
@@ -559,7 +562,7 @@ def _has_mark(handle: object) -> bool:
             and handle.get_markersize() > 0
             and _visible_colour(handle.get_markerfacecolor(), handle.get_markeredgecolor())
         )
-        return _stroked(handle) or bool(has_marker)
+        return (_stroked(handle) and _visible_colour(handle.get_color())) or bool(has_marker)
     if isinstance(handle, Patch):
         edge = handle.get_linewidth() > 0 and _visible_colour(handle.get_edgecolor())
         return bool(_visible_colour(handle.get_facecolor()) or edge)
@@ -571,12 +574,17 @@ def _has_mark(handle: object) -> bool:
 
 
 def _visible_colour(*colours: object) -> bool:
-    """Whether any colour is neither transparent nor white on the white page."""
+    """Whether any colour stands out from the white page (contrast ratio at least
+    MIN_CONTRAST once its transparency is blended with the white)."""
     for colour in colours:
         if isinstance(colour, str) and colour.lower() in ("none", ""):
             continue
-        r, g, b, a = to_rgba(colour)  # type: ignore[arg-type]
-        if a > 0.05 and min(r, g, b) < 0.95:
+        rgba = to_rgba(colour)  # type: ignore[arg-type]
+        alpha = rgba[3]
+        channels = [alpha * c + (1 - alpha) for c in rgba[:3]]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+        if 1.05 / (luminance + 0.05) >= MIN_CONTRAST:
             return True
     return False
 

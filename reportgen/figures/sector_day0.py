@@ -67,7 +67,7 @@ def day0_matrix(ds: Dataset, params: Mapping[str, Any]) -> Figure:
         for spine in ax.spines.values():
             spine.set_visible(False)
         handles = [Patch(color=c, label=f"{s}: {cat.statuses[s]}") for s, c in colours.items()]
-        handles.append(Patch(facecolor=BLANK, label="None shown"))
+        handles.append(Patch(facecolor=BLANK, edgecolor=GREY, lw=0.5, label="None shown"))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, 0), ncol=1)
         ax.text(
             1,

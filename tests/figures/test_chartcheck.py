@@ -132,18 +132,20 @@ def test_label_under_the_legend() -> None:
 
 
 def test_legend_entry_without_a_mark() -> None:
-    fig, ax = _small()
     with house_style():
+        fig, ax = new_figure(3.2, 2.0)
         ax.legend(
             handles=[
                 Line2D([], [], color=NAVY, label="House"),
                 Line2D([], [], ls="none", label="Consensus"),  # no line, no marker
                 Patch(facecolor="none", edgecolor="none", label="None shown"),
-            ]
+                Patch(facecolor="#F2F4F7", label="Blank cell"),  # too faint on white
+                Patch(facecolor="#D9DEE5", label="Estimate"),  # light, but visible
+            ],
         )
     problems = check_figure(fig)
-    assert _kinds(problems) == ["legend-mark", "legend-mark"]
-    assert '"Consensus"' in problems[0].message and '"None shown"' in problems[1].message
+    assert _kinds(problems) == ["legend-mark"] * 3
+    assert [p.message.split('"')[1] for p in problems] == ["Consensus", "None shown", "Blank cell"]
 
 
 def test_bars_on_a_log_axis() -> None:
