@@ -375,10 +375,11 @@ def _points_in(pts: np.ndarray, box: Bbox) -> bool:
 
 
 def _frames(fig: Figure, texts: list[_Text], pad: float) -> list[ChartProblem]:
-    """Texts past the figure's edge (clipped on the page), cut by their clip box, or straddling
-    the plot frame of their axes."""
+    """Texts past the figure's edge (clipped on the page), cut by their clip box, straddling
+    the plot frame of their axes, or running into another panel's plot area."""
     found = []
     edge = fig.bbox
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
     for t in texts:
         box = t.box
         if (
@@ -407,6 +408,20 @@ def _frames(fig: Figure, texts: list[_Text], pad: float) -> list[ChartProblem]:
                         "chart-frame", f"{t.shown} crosses the plot frame", _frac(fig, box, frame)
                     )
                 )
+                continue
+        if t.role != "legend":
+            inner = _inner(box, pad)
+            for other in panels:
+                own = t.ax is not None and np.allclose(other.bbox.bounds, t.ax.bbox.bounds)
+                if not own and inner.overlaps(other.bbox):  # (a twin shares its frame)
+                    found.append(
+                        ChartProblem(
+                            "chart-frame",
+                            f"{t.shown} runs into the plot of another panel",
+                            _frac(fig, box, other.bbox),
+                        )
+                    )
+                    break
     return found
 
 

@@ -86,6 +86,19 @@ def test_axis_title_clipped_at_the_figure_edge() -> None:
     assert "axis title" in problems[0].message and "figure's edge" in problems[0].message
 
 
+def test_tick_label_running_into_the_next_panel() -> None:
+    with house_style():
+        fig = Figure(figsize=(3.2, 2.0))  # no layout engine to make room
+        left, right = fig.subplots(1, 2, gridspec_kw={"wspace": 0.02})
+        for ax in (left, right):
+            ax.set_xticks([])
+        left.set_yticks([])
+        right.set_yticks([0.5], ["A long tick label"])
+    problems = check_figure(fig)
+    assert "runs into the plot of another panel" in problems[0].message
+    assert _kinds(problems) == ["chart-frame"]
+
+
 def test_reference_line_through_a_label() -> None:
     fig, ax = _small()
     with house_style():
