@@ -137,10 +137,12 @@ def _period_exhibit(
         if all(not is_estimate(p) for p in periods[:actual]):
             header_groups = (("", 1), ("Actual", actual), ("Estimates", len(periods) - actual))
     all_notes = ["E = estimate. Negatives in parentheses."]
+    nm_note = "growth measured from or into a loss shows NM (not meaningful)"
     if any(str(r).endswith("_published") for r in frame["line_item"]):
-        all_notes.append("Ratios, margins, growth rates and per-share rows are as published.")
-    if any_nm:
-        all_notes.append("NM: not meaningful, growth measured from or into a loss.")
+        published = "Ratios, margins, growth rates and per-share rows are as published"
+        all_notes.append(f"{published}; {nm_note}." if any_nm else f"{published}.")
+    elif any_nm:
+        all_notes.append(nm_note[:1].upper() + nm_note[1:] + ".")
     return TableExhibit(
         columns=columns,
         groups=(TableGroup("", tuple(rows)),),

@@ -516,7 +516,11 @@ def sensitivity_grid(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     ]
     notes = [
         f"{label}, {money}: values as published, not recomputed"
-        + (f"; {_join(missing, 'and')} not stated." if missing else "."),
+        + (
+            f"; {_join(missing)} {'is' if len(missing) == 1 else 'are'} not stated."
+            if missing
+            else "."
+        ),
         f"{BASE_MARK} Base case: {fmt.multiple(ps[base_i], 0)} P/S on revenue of "
         f"Rmb{fmt.number(revenue[base_j], 0)}mn.",
     ]

@@ -264,4 +264,4 @@ def test_growth_rows_on_losses_print_nm(ds: Dataset) -> None:
     assert rows["Net profit growth"][:3] == ("NM", "NM", "NM")
     assert rows["Net profit growth"][3] == "77.3%"
     assert "NM" not in rows["Revenue growth"]
-    assert any(n.startswith("NM: not meaningful") for n in table.notes)  # type: ignore[union-attr]
+    assert any("shows NM (not meaningful)" in n for n in table.notes)  # type: ignore[union-attr]
