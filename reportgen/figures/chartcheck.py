@@ -1,10 +1,14 @@
 """Chart problems found while a chart is drawn, from matplotlib's own text and artist extents.
 
-The figure is laid out once (with the house style active, as it is when saved) and every text
-a reader sees is measured: tick labels, axis titles, titles, annotations and data labels, legend
-entries. Each is tested against the other texts, the plot frame and the figure's edge, and the
-lines drawn across it (data lines, gridlines, reference lines); legends are tested for entries
-with no visible mark and bar containers for a logarithmic value axis.
+Every text a reader sees (tick labels, axis titles, titles, annotations and data labels, legend
+entries) is measured on the drawn layout and tested against: the other texts (rotated texts by
+their own rotated rectangles) and any legend box (chart-overlap); the figure's edge, its clip
+box, its own plot frame and other panels' plot areas (chart-frame); every stroked line drawn
+across it - data lines, gridlines, reference lines - unless the text sits on an opaque box
+drawn above the line (chart-crossed). Legends are tested for entries whose mark is missing or
+too faint to see on white (legend-mark) and bar containers for a logarithmic value axis
+(log-bars). figures.save.svg_bytes runs the checks on its own draw, so the build pays for
+the measuring only, not for a second layout.
 """
 
 from __future__ import annotations
