@@ -199,7 +199,7 @@ def _bars_with_margin(
             bar.set_hatch("////")
     for x, v in zip(xs, revenue, strict=True):
         ax.annotate(
-            fmt.number(v, 0, parens=True),
+            fmt.number(v, 1, parens=True),  # as the statement tables print it
             (x, max(v, 0)),
             xytext=(0, 2),
             textcoords="offset points",
