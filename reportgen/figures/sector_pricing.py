@@ -251,7 +251,8 @@ MATRIX_COLUMNS = (
 
 
 def _describe(m: Any) -> str:
-    """'blended 3:1 published 0.6250, computed 0.5250' for one pricing mismatch."""
+    """'blended 3:1 published 0.63, computed 0.53' for one pricing mismatch (at the table's
+    precision, so each quantity prints one way throughout the report)."""
     if m.column == "io_ratio_published":
         return f"I/O ratio published {fmt.multiple(m.published, 2)}, computed " + fmt.multiple(
             m.computed, 2
@@ -262,7 +263,7 @@ def _describe(m: Any) -> str:
             f"blended price and I/O ratio both need {fmt.number(m.computed, 2)}, used here"
         )
     name = "blended 3:1" if m.column == "blended_3_1_usd_published" else m.column
-    return f"{name} published {fmt.number(m.published, 4)}, computed {fmt.number(m.computed, 4)}"
+    return f"{name} published {fmt.number(m.published, 2)}, computed {fmt.number(m.computed, 2)}"
 
 
 @exhibit(
@@ -293,7 +294,7 @@ def pricing_matrix(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
             for rec in in_provider:
                 cells = [str(rec["model"])]
                 cells += [fmt.number(rec[key], dp) for key, _, dp in MATRIX_COLUMNS]
-                cells.append(fmt.multiple(rec["io_ratio"], 2))
+                cells.append(fmt.multiple(rec["io_ratio"], 1))  # as the chart and prose print it
                 cells += [
                     rec[k] if isinstance(rec[k], str) and rec[k] else fmt.DASH
                     for k in ("context_length", "output_length")

@@ -165,7 +165,7 @@ def test_matrix_formats_numbers(matrix: TableExhibit) -> None:
     labels = [c.label for c in matrix.columns]
     cell = dict(zip(labels, first.cells, strict=True))
     assert cell["Input"] == "1.74" and cell["Output"] == "3.48"
-    assert cell["I/O ratio (computed)"] == "2.00x"
+    assert cell["I/O ratio (computed)"] == "2.0x"
     assert cell["Storage"] == "–"  # empty in the file
     assert matrix.columns[labels.index("Input")].unit == "US$/1M"
 
