@@ -340,7 +340,7 @@ def ri_valuation(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
         ("Residual income", [r.residual_income for r in ri.rows], "money"),
     )
     body = tuple(
-        TableRow((label, *(cell(v, kind, 0 if kind == "money" else 1) for v in values)))
+        TableRow((label, *(cell(v, kind, 1) for v in values)))  # as the statements print them
         for label, values, kind in lines
     )
     blank = ("",) * (len(years) - 1)

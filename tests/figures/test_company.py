@@ -255,7 +255,7 @@ def test_ri_valuation_table_is_computed(ds: Dataset, slug: str) -> None:
     ri_row = body.rows[4]
     assert ri_row.cells[0] == "Residual income"
     assert ri_row.cells[1:] == tuple(
-        company_tables.cell(r.residual_income, "money", 0) for r in val.ri.rows
+        company_tables.cell(r.residual_income, "money", 1) for r in val.ri.rows
     )
     labels = [r.cells[0] for r in summary.rows]
     assert any(label.startswith("Published price target") for label in labels)
