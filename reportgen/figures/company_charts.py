@@ -419,7 +419,8 @@ def valuation_bridge(ds: Dataset, params: Mapping[str, Any]) -> Figure:
             colour = NAVY if i == 0 else (TEAL if amount >= 0 else RED)
             ax.bar([i], [abs(amount)], bottom=bottom, width=0.6, color=colour)
             ax.annotate(
-                fmt.number(amount, 0, parens=True),
+                # opening equity as the balance sheet prints it; the PVs as the RI table does
+                fmt.number(amount, 1 if i == 0 else 0, parens=True),
                 (i, bottom + abs(amount)),
                 xytext=(0, 2),
                 textcoords="offset points",

@@ -306,7 +306,8 @@ def _ri_notes(company: Company, val: CompanyValuation) -> list[str]:
         notes.append(f"{first} residual income is left out of the valuation.")
     if abs(val.cost_of_equity_used_pct - val.cost_of_equity_stated_pct) > 1e-9:
         notes.append(
-            f"The table uses a cost of equity of {fmt.pct(val.cost_of_equity_used_pct, 2)} "
+            f"The table uses a cost of equity of "
+            f"{fmt.pct(val.cost_of_equity_used_pct, val.cost_of_equity_dp)} "
             f"(stated {fmt.pct(val.cost_of_equity_stated_pct, 1)}; CAPM "
             f"{fmt.pct(val.cost_of_equity_capm_pct, 2)})."
         )
@@ -346,9 +347,9 @@ def ri_valuation(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     blank = ("",) * (len(years) - 1)
     first, last = years[0], years[-1]
     summary = [
-        ("Cost of equity", pct_cell(100 * ri.cost_of_equity, 2)),  # as prose prints it
+        ("Cost of equity", pct_cell(100 * ri.cost_of_equity, val.cost_of_equity_dp)),
         ("Terminal growth", pct_cell(100 * ri.terminal_growth, 1)),
-        (f"Equity, end-{first} ({cur} mn)", cell(ri.ending_equity, "money", 0)),
+        (f"Equity, end-{first} ({cur} mn)", cell(ri.ending_equity, "money", 1)),
         (
             f"PV of residual income, {first}-{years[-2]} ({cur} mn)",
             cell(ri.pv_forecast, "money", 0),

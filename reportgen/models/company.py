@@ -80,6 +80,19 @@ class CompanyValuation:
     revenue: Mapping[str, float]  # annual revenue, model currency mn, by period label
     net_profit: Mapping[str, float]  # annual net profit, model currency mn, by period label
     gross_margin: Mapping[str, float]  # annual gross margin (fraction), computed
+    payout_used_pct: float = 0.0  # the payout the roll-forward uses (stated or fitted)
+    # Decimals every page prints these rates with: as many as the value the model uses
+    # carries (8.36 -> 2, 8.3 -> 1, 32.5 -> 1, 26 -> 0), so each prints one way throughout.
+    cost_of_equity_dp: int = 1
+    payout_dp: int = 0
+
+
+def carried_decimals(value: float, most: int = 4) -> int:
+    """The decimals a rate as given carries: 8.36 -> 2, 8.30 (read as 8.3) -> 1, 26.0 -> 0."""
+    for dp in range(most + 1):
+        if abs(round(value, dp) - value) < 1e-9:
+            return dp
+    return most
 
 
 # --- reading the declared financials --------------------------------------------------------
@@ -327,6 +340,9 @@ def value_company(company: Company) -> CompanyValuation:
         revenue=MappingProxyType(revenue),
         net_profit=MappingProxyType(profit),
         gross_margin=MappingProxyType(gross_margins(revenue, gross)),
+        payout_used_pct=val.payout_for_model,
+        cost_of_equity_dp=carried_decimals(val.cost_of_equity_pct_used),
+        payout_dp=carried_decimals(val.payout_for_model),
     )
 
 
