@@ -158,6 +158,7 @@ def _walk(
     within: str,
     limit: tuple[Rect, str] | None,
     head: bool = False,
+    owner: Any = None,
 ) -> None:
     """Record ``box`` and its descendants (document order) into ``out``."""
     if isinstance(box, boxes.LineBox):
@@ -171,7 +172,8 @@ def _walk(
                 lim, kind = limit if limit else (None, "")
                 out.append(LaidBox("image", _border_rect(child), exhibit, "", within, lim, kind))
         return
-    role = _role(box, boxes, exhibit, head)
+    # An element's anonymous inner boxes (a list item's, a table's wrapper) share its role.
+    role = "" if box.element is owner else _role(box, boxes, exhibit, head)
     head = head or role == "thead"
     if role == "exhibit":
         element = box.element
@@ -188,6 +190,7 @@ def _walk(
             )
             exhibits[exhibit] = ExhibitInfo(exhibit, kind, number or exhibit)
     if role:
+        owner = box.element
         lim, kind = limit if limit and role in ("chart", "image") else (None, "")
         out.append(LaidBox(role, _border_rect(box), exhibit, "", within, lim, kind))
         if role not in ("exhibit", "thead", "row"):
@@ -204,7 +207,7 @@ def _walk(
             "clip",
         )
     for child in getattr(box, "children", ()):
-        _walk(child, boxes, out, exhibits, exhibit, within, limit, head)
+        _walk(child, boxes, out, exhibits, exhibit, within, limit, head, owner)
 
 
 def _margin_text(page_box: Any, boxes: Any) -> Iterator[str]:
