@@ -56,9 +56,17 @@ def place_text(layout: Layout, finding: Finding) -> Finding:
     if not 1 <= finding.page <= len(layout.pages):
         return finding
     words = match.group(1).split()
-    for box in layout.pages[finding.page - 1].boxes:
-        if box.role == "line" and words and words[0].casefold() in box.text.casefold():
-            return Finding(finding.report, finding.page, finding.kind, finding.message, box.rect)
+    if not words:
+        return finding
+    # The whole text on one line, else the line where it starts (a phrase may wrap).
+    lines = [b for b in layout.pages[finding.page - 1].boxes if b.role == "line"]
+    for wanted in (" ".join(words), words[0]):
+        pattern = re.compile(rf"(?<!\w){re.escape(wanted)}(?!\w)", re.IGNORECASE)
+        for box in lines:
+            if pattern.search(box.text):
+                return Finding(
+                    finding.report, finding.page, finding.kind, finding.message, box.rect
+                )
     return finding
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.checks.collect import chart_findings
+from reportgen.checks.collect import chart_findings, report_findings
 from reportgen.checks.findings import Finding, findings_from_json
 from reportgen.checks.pages import check_pages
 from reportgen.figures.chartcheck import ChartProblem
@@ -212,6 +212,15 @@ def test_chart_problems_are_placed_on_their_chart(tmp_path: Path) -> None:
     assert finding.page == 2 and finding.kind == "chart-overlap"
     assert finding.message == 'Figure 1: label "A" overlaps label "B"'
     assert finding.box == pytest.approx((x + w / 2, y, w / 2, h / 2))
+
+
+def test_word_findings_are_boxed_at_their_line(tmp_path: Path) -> None:
+    """The word check gives a page; the layout gives the line the word is on."""
+    body = lines(3) + '<p style="break-before: page">narrow text</p><p>made by reportgen</p>'
+    layout = lay_out(body, tmp_path)
+    (finding,) = [f for f in report_findings(layout, "r", [], {}) if f.kind == "forbidden-word"]
+    line = next(b for b in layout.pages[1].boxes if b.role == "line" and "reportgen" in b.text)
+    assert (finding.page, finding.box) == (2, line.rect)
 
 
 def _tiny_project(root: Path, section: str = "") -> Path:
