@@ -260,6 +260,8 @@ def test_real_data_company_mismatches_are_exactly_the_known_list() -> None:
     # * Iluvatar, Exhibit 32 ratios: receivable and payable days do not follow from the
     #   balances (365 x year-end balance / sales or cost of sales); inventory days do for
     #   2026E-2028E (400.0, 320.0, 250.0) but not for 2025 (403.8 against 544.7).
+    # * Iluvatar and MetaX risk-reward driver lines: operating profit growth printed for
+    #   years that grow from an operating loss: NM.
     cash_flow = "data/companies/iluvatar/cash_flow.csv"
     half_year = "data/companies/iluvatar/estimates_half_year.csv"
     metax_yaml = "data/companies/metax/company.yaml"
@@ -311,7 +313,16 @@ def test_real_data_company_mismatches_are_exactly_the_known_list() -> None:
         },
     }
     ratio_line = {row: file_line(REPO_DATA.parent / ratios, f"{row},") for row in (*nm, *day_rows)}
+    ilu_yaml = "data/companies/iluvatar/company.yaml"
+    ilu_driver = file_line(REPO_DATA.parent / ilu_yaml, "  values_published:")
+    met_driver = file_line(REPO_DATA.parent / metax_yaml, "  values_published:")
+    drivers = {
+        (ilu_yaml, ilu_driver, "driver_metric", "values_published 2026E", -70.6, "NM"),
+        (ilu_yaml, ilu_driver, "driver_metric", "values_published 2027E", -554.1, "NM"),
+        (metax_yaml, met_driver, "driver_metric", "values_published 2026E", -90.5, "NM"),
+    }
     expected = {
+        *drivers,
         *((ratios, ratio_line[row], row, "2026E", value, "NM") for row, value in nm.items()),
         *(
             (ratios, ratio_line[row], row, period, *pc)
@@ -326,7 +337,7 @@ def test_real_data_company_mismatches_are_exactly_the_known_list() -> None:
     found = company_found()
     got = {(m.path, m.line, m.row, m.column, m.published, shown(m.computed)) for m in found}
     assert got == expected
-    assert len(found) == 30
+    assert len(found) == 33
     capm = next(m for m in found if m.column == "cost_of_equity_pct_stated")
     assert capm.computed == pytest.approx(6.875)
 

@@ -11,6 +11,7 @@ from reportgen.checks.statements import statement_mismatches
 from reportgen.checks.tables import table_mismatches
 from reportgen.checks.valuation import (
     cost_of_equity_mismatches,
+    driver_mismatches,
     payout_mismatches,
     ri_row_mismatches,
     ri_summary_mismatches,
@@ -39,6 +40,7 @@ def company_mismatches(dataset: Dataset) -> list[Mismatch]:
         found += ri_summary_mismatches(company, cv, dataset.root)
         found += cost_of_equity_mismatches(company, cv)
         found += payout_mismatches(company)
+        found += driver_mismatches(company)
         found += scenario_mismatches(company, cv)
         found += statement_mismatches(company)
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from reportgen.checks import statements as st
 from reportgen.checks.mismatch import Mismatch, as_number, int_line, outside
 from reportgen.data.companies import Company
 from reportgen.data.sources import line_of
@@ -167,6 +168,65 @@ def payout_mismatches(company: Company) -> list[Mismatch]:
             f"the payout the published equity roll-forward implies (payout_pct_fitted), "
             f"which the model uses; printed to {PAYOUT_DECIMALS} dp",
         )
+    ]
+
+
+#: The risk-reward page's driver line: which printed line item each stated growth follows,
+#: by the metric's name in company.yaml (the statements' name, then the consensus table's).
+DRIVER_LINES: dict[str, tuple[str, ...]] = {
+    "gross profit growth, % YoY": ("gross_profit", "gross_profit_rmb_mn"),
+    "operating profit growth, % YoY": ("operating_income", "operating_profit_rmb_mn"),
+}
+
+
+def _driver_series(company: Company, items: tuple[str, ...]) -> tuple[str, dict[str, float]]:
+    """The first of ``items`` a company table prints, with its annual values by period."""
+    for item in items:
+        for name in sorted(company.tables):
+            frame = company.tables[name]
+            if name.startswith("ri_") or "line_item" not in frame.columns:
+                continue
+            if (frame["line_item"] == item).any():
+                return item, cm.annual_series(frame, item)
+    return "", {}
+
+
+def driver_mismatches(company: Company) -> list[Mismatch]:
+    """The driver line's printed growth (company.yaml driver_metric) against the growth of the
+    line it names, like a statement's growth row: within the inputs' printed rounding, and
+    NM where the year before is a loss."""
+    raw = company.raw.get("driver_metric")
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("values_published"), Mapping):
+        return []
+    items = DRIVER_LINES.get(str(raw.get("metric")))
+    item, series = _driver_series(company, items) if items else ("", {})
+    if not series:
+        return []
+    published = raw["values_published"]
+    labels = {int(str(p).rstrip("E")): p for p in series}
+    shown: dict[str, float] = {}
+    for year, value in published.items():
+        number = as_number(value)
+        label = labels.get(int(year))
+        if number is not None and label is not None:
+            shown[label] = number
+    path = f"{company.folder}/company.yaml"
+    decimals = st.printed_decimals(list(shown.values()))
+    lines = {
+        item: st.Line(item, series, st.printed_decimals(list(series.values())), path, None),
+        "growth": st.Line("growth", shown, decimals, path, line_of(raw, "values_published")),
+    }
+    return [
+        Mismatch(
+            m.path,
+            m.line,
+            "driver_metric",
+            f"values_published {m.column}",
+            m.published,
+            m.computed,
+            f"{raw.get('metric')} of {item}: {m.tolerance}",
+        )
+        for m in st.rule_mismatches([st.growth("growth", item)], lines)
     ]
 
 

@@ -20,6 +20,7 @@ from reportgen.checks.mismatch import Mismatch
 from reportgen.data.dataset import load_dataset
 from tests.conftest import run_cli
 
+REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 RATIOS = "data/companies/iluvatar/ratios.csv"
 
 
@@ -162,3 +163,25 @@ def test_a_fitted_payout_outside_the_stated_one_is_listed(project_copy: Path) ->
         30.0,
     )
     assert "printed to 0 dp" in m.tolerance
+
+
+def _driver(found: list[Mismatch], slug: str) -> list[Mismatch]:
+    return [m for m in found if m.row == "driver_metric" and slug in m.path]
+
+
+def test_a_driver_growth_within_its_inputs_rounding_is_not_listed() -> None:
+    # Cambricon's gross profit growth: 51.2 = 16,009 / 10,588 - 1 and 29.9 = 20,801 / 16,009 - 1
+    assert _driver(find_mismatches(load_dataset(REPO_DATA)), "cambricon") == []
+
+
+def test_a_planted_driver_growth_is_listed_at_its_line(project_copy: Path) -> None:
+    path = project_copy / "data/companies/cambricon/company.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "  values_published: {2025: 438.0, 2026: 195.5, 2027: 51.2, 2028: 29.9}\n"
+    assert old in text
+    path.write_text(text.replace(old, old.replace("2027: 51.2", "2027: 55.0")), encoding="utf-8")
+    (m,) = _driver(find_mismatches(load_dataset(project_copy / "data")), "cambricon")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t == old.rstrip("\n"))
+    assert (m.line, m.column, m.published) == (line, "values_published 2027E", 55.0)
+    assert m.computed == pytest.approx(100 * (16009 / 10588 - 1))
+    assert "gross profit growth, % YoY of gross_profit_rmb_mn" in m.tolerance
