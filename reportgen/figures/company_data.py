@@ -154,11 +154,9 @@ def line_label(line_item: str) -> str:
 
 
 def pct_cell(value: float | None, dp: int = 1) -> str:
-    """A percentage with negatives in parentheses: -6.3 -> '(6.3%)'."""
-    text = fmt.number(value, dp, parens=True)
-    if text == fmt.DASH:
-        return text
-    return f"({text[1:-1]}%)" if text.startswith("(") else f"{text}%"
+    """A percentage with negatives in parentheses: -6.3 -> '(6.3%)' (recorded as a
+    percentage, so it is never taken for the same quantity as a plain number)."""
+    return fmt.pct(value, dp, parens=True)
 
 
 # --- periods -----------------------------------------------------------------------------------

@@ -81,10 +81,11 @@ class CompanyValuation:
     net_profit: Mapping[str, float]  # annual net profit, model currency mn, by period label
     gross_margin: Mapping[str, float]  # annual gross margin (fraction), computed
     payout_used_pct: float = 0.0  # the payout the roll-forward uses (stated or fitted)
-    # Decimals every page prints these rates with: as many as the value the model uses
-    # carries (8.36 -> 2, 8.3 -> 1, 32.5 -> 1, 26 -> 0), so each prints one way throughout.
+    # Decimals every page prints these rates with, so each prints one way throughout: the
+    # cost of equity with as many as the value the model uses carries (8.36 -> 2, 8.3 -> 1);
+    # payouts with one at least, as a fitted payout needs (32.5; 26 prints 26.0).
     cost_of_equity_dp: int = 1
-    payout_dp: int = 0
+    payout_dp: int = 1
 
 
 def carried_decimals(value: float, most: int = 4) -> int:
@@ -342,7 +343,7 @@ def value_company(company: Company) -> CompanyValuation:
         gross_margin=MappingProxyType(gross_margins(revenue, gross)),
         payout_used_pct=val.payout_for_model,
         cost_of_equity_dp=carried_decimals(val.cost_of_equity_pct_used),
-        payout_dp=carried_decimals(val.payout_for_model),
+        payout_dp=max(1, carried_decimals(val.payout_for_model)),
     )
 
 
