@@ -15,7 +15,13 @@ from reportgen.checks.findings import Finding, findings_from_json
 from reportgen.checks.pages import check_pages
 from reportgen.figures.chartcheck import ChartProblem
 from reportgen.render.layout import Layout
-from reportgen.render.pdf import html_to_pdf, html_to_pdf_and_layout
+from reportgen.render.pdf import (
+    SandboxedFetcher,
+    _source_date,
+    html_to_pdf,
+    html_to_pdf_and_layout,
+)
+from reportgen.render.weasy import HTML
 from reportgen.reports.base import RenderedExhibit
 from tests.conftest import run_cli
 
@@ -96,6 +102,14 @@ def test_layout_and_pdf_come_from_one_pass(tmp_path: Path) -> None:
     args = (html, tmp_path, [FONTS], "t.pdf", dt.date(2026, 5, 1))
     pdf, layout = html_to_pdf_and_layout(*args)
     assert pdf == html_to_pdf(*args)
+    # The same bytes as WeasyPrint's one-call HTML.write_pdf (how PDFs were written before).
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    epoch = int(dt.datetime(2026, 5, 1, tzinfo=dt.UTC).timestamp())
+    with _source_date(epoch):
+        one_call = HTML(
+            string=html, base_url=str(tmp_path) + "/", url_fetcher=SandboxedFetcher([FONTS])
+        ).write_pdf(pdf_variant=None, pdf_identifier=identifier)
+    assert pdf == one_call
     assert len(layout.pages) == 2
     assert "text 0" in layout.pages[0].text and "text 29" in layout.pages[1].text
 
