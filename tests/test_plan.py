@@ -286,7 +286,7 @@ def test_strict_fails_on_the_warnings_of_an_up_to_date_report(tmp_path: Path) ->
     """A target far from the model warns; --strict must fail even when nothing is stale."""
     project = small_project(tmp_path / "p")
     shutil.copytree(REPO / "data/reports/metax", project.reports / "metax")
-    edit(project.data / "companies/metax/company.yaml", "price_target: 758", "price_target: 700")
+    edit(project.data / "companies/metax/company.yaml", "price_target: 758", "price_target: 785")
     notes: list[str] = []
     run_build(project, ["metax"], BuildOptions(jobs=1), notes.append)
     assert any("price_target" in n and n.startswith("warning:") for n in notes)

@@ -344,7 +344,6 @@ def ri_valuation(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
         TableRow((label, *(cell(v, kind, 1) for v in values)))  # as the statements print them
         for label, values, kind in lines
     )
-    blank = ("",) * (len(years) - 1)
     first, last = years[0], years[-1]
     summary = [
         ("Cost of equity", pct_cell(100 * ri.cost_of_equity, val.cost_of_equity_dp)),
@@ -372,8 +371,12 @@ def ri_valuation(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
         )
     summary.append((f"Published price target ({listing})", cell(val.target, "money", 2)))
     summary.append(("Model value vs target", pct_cell(100 * val.model_vs_target, 1)))
+    # Summary labels span the first columns (up to four), the value sits under the next year.
+    span = min(4, len(years))
+    rest = ("",) * (len(years) - span)
     rows = tuple(
-        TableRow((label, value, *blank), frozenset({"summary"})) for label, value in summary
+        TableRow((label, value, *rest), frozenset({"summary"}), span=span)
+        for label, value in summary
     )
     explicit = sum(1 for r in ri.rows if r.explicit)
     return TableExhibit(

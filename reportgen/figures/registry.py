@@ -28,6 +28,9 @@ class TableRow:
 
     cells: tuple[str, ...]
     marks: frozenset[str] = frozenset()
+    #: Columns the first cell spans (the cells it covers are left out of ``cells``): a long
+    #: label on a summary row reads on one line instead of wrapping in the first column.
+    span: int = 1
 
 
 @dataclass(frozen=True)
