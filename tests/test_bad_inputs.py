@@ -60,7 +60,7 @@ class Case:
     command: str = "check"
 
 
-KIMI_LINE = "data/market/llm_pricing.csv:42"
+KIMI_LINE = "data/market/llm_pricing.csv:47"
 CASES = [
     # --- the pricing table: types, bounds, required cells, columns, keys --------------------
     Case(
@@ -145,7 +145,7 @@ CASES = [
         "cells-missing",
         PRICING,
         sub(KIMI, KIMI.rsplit(",", 2)[0]),
-        (f"{KIMI_LINE}", "expected 16 cells as in the header, found 14"),
+        (f"{KIMI_LINE}", "expected 17 cells as in the header, found 15"),
     ),
     Case(
         "column-missing",
@@ -160,13 +160,13 @@ CASES = [
     Case(
         "column-unknown",
         PRICING,
-        sub(",printed_provider_cell\n", ",printed_provider_cell,note\n"),
+        sub(",output_usd_published\n", ",output_usd_published,note\n"),
         ("column 'note'", "unknown column"),
     ),
     Case(
         "column-twice",
         PRICING,
-        sub(",output_length,printed_provider_cell\n", ",output_length,output_length\n"),
+        sub(",output_length,printed_provider_cell,", ",output_length,output_length,"),
         ("column 'output_length'", "column name appears twice"),
     ),
     Case(
