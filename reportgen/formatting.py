@@ -168,7 +168,7 @@ def declare_precision(name: str, kind: str, dp: int, what: str) -> Precision:
 
 declare_precision("llm_price", "money", 2, "an LLM API price, US$ per 1M tokens")
 declare_precision("io_ratio", "multiple", 1, "an output-to-input price ratio")
-declare_precision("target_price", "money", 0, "a 12-month price target")
+declare_precision("target_price", "money", 2, "a 12-month price target")
 declare_precision("share_price", "money", 2, "a share price")
 declare_precision("cost_of_equity", "pct", 1, "a cost of equity")
 declare_precision("rmb_mn", "number", 1, "a financial statement line, Rmb mn")
