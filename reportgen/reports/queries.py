@@ -110,6 +110,12 @@ def _number_or_none(value: Any) -> float | None:
 PRICE_MEASURES = ("input", "output", "blended", "io_ratio")
 
 
+def _check_measure(measure: str) -> None:
+    """Refuse a measure prose names that is not a price column (it would reach getattr)."""
+    if measure not in PRICE_MEASURES:
+        raise QueryError(f"unknown price measure '{measure}'; known: {', '.join(PRICE_MEASURES)}")
+
+
 @prose_api("model", "models", "blended", "io", "prices", "rivals", "corrected", "ratio", "promo")
 class Market:
     """Pricing questions: a model's prices, flagship sets, statistics by region, promotions."""
@@ -170,20 +176,14 @@ class Market:
     def prices(self, region: str, measure: str = "input", flagship: bool = True) -> Stats:
         """Statistics of one price measure (input, output, blended or io_ratio) over a
         region's (flagship) rows, so prose can compare a price with the range it sits in."""
-        if measure not in PRICE_MEASURES:
-            raise QueryError(
-                f"unknown price measure '{measure}'; known: {', '.join(PRICE_MEASURES)}"
-            )
+        _check_measure(measure)
         rows = self.models(region, flagship or None)
         return _stats([getattr(r, measure) for r in rows], [r.model for r in rows])
 
     def rivals(self, provider: str, measure: str = "io_ratio", flagship: bool = True) -> Stats:
         """Statistics of one measure over every region's (flagship) rows of providers other
         than ``provider``: what a provider's own models are compared against."""
-        if measure not in PRICE_MEASURES:
-            raise QueryError(
-                f"unknown price measure '{measure}'; known: {', '.join(PRICE_MEASURES)}"
-            )
+        _check_measure(measure)
         if provider not in set(self._prices["provider"]):
             raise QueryError(f"unknown provider '{provider}'")
         rows = [r for r in self.models(None, flagship or None) if r.provider != provider]
