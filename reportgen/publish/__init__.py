@@ -1,0 +1,1 @@
+"""Publishing: immutable releases, the release registry, verification and recipient copies."""
