@@ -61,7 +61,9 @@ def as_reporter(progress: Reporter | Callable[[str], None]) -> Reporter:
 
 def acquire(project: Project, reporter: Reporter, wait_seconds: float) -> FileLock:
     """One build at a time per project: wait for the other one, then proceed."""
-    lock = FileLock(str(project.root / LOCK_FILE))
+    # One lock object per project in a process (is_singleton): publish holds it around its
+    # build, which takes it again.
+    lock = FileLock(str(project.root / LOCK_FILE), is_singleton=True)
     try:
         lock.acquire(timeout=0)
     except Timeout:
