@@ -53,6 +53,19 @@ RI_PUBLISHED = TableSchema(
     ),
 )
 
+#: Optional: the share price history the rating-history and risk-reward charts draw under
+#: their marks (without it they draw the published values alone).
+PRICES = TableSchema(
+    name="prices",
+    path="prices.csv",
+    description="Closing price history of a covered company (listing currency).",
+    key=("date",),
+    columns=(
+        Column("date", "date", nullable=False),
+        Column("close", "number", nullable=False, minimum=0, rule=NumberRule(currency=True)),
+    ),
+)
+
 #: Period column names of statement tables: 2025, 2026E, 1H25, 2H26E, 1Q25, 4Q26E.
 PERIOD = re.compile(r"^(\d{4}|[12]H\d{2}|[1-4]Q\d{2})E?$")
 #: Estimates-vs-consensus columns: house_2026e, consensus_2026e, diff_pct_2026e_published.
@@ -369,6 +382,14 @@ def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Co
             continue
         problems.extend(found)
         tables[schema.name] = frame
+    if (folder / PRICES.path).is_file():
+        try:
+            frame, found = _table(folder / PRICES.path, f"{shown}/{PRICES.path}", PRICES, glyphs)
+        except DataError as exc:
+            problems.extend(exc.problems)
+        else:
+            problems.extend(found)
+            tables[PRICES.name] = frame.sort_values("date", kind="stable")
     for name, spec in PERIOD_TABLES.items():
         path = folder / spec.path
         if not path.is_file():

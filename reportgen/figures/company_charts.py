@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,12 +14,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from reportgen import formatting as fmt
-from reportgen.data.companies import Company
 from reportgen.data.dataset import Dataset
-from reportgen.data.schemas import Column, TableSchema
-from reportgen.data.sources import read_csv
-from reportgen.data.validate import validate_table
-from reportgen.errors import DataError, ExhibitDataError
+from reportgen.errors import ExhibitDataError
 from reportgen.figures.company_data import (
     INTERIM,
     NM,
@@ -33,6 +28,7 @@ from reportgen.figures.company_data import (
     not_meaningful,
     pct_cell,
     period_columns,
+    price_history,
     sort_key,
     versus_columns,
     year_label,
@@ -57,30 +53,6 @@ from reportgen.models.company import value_company
 LABEL_SIZE = 6.5
 SCENARIO_COLOURS = {"bull": GREEN, "base": NAVY, "bear": RED}
 
-PRICES = TableSchema(
-    name="prices",
-    path="prices.csv",
-    description="Closing price history of a covered company (listing currency).",
-    key=("date",),
-    columns=(
-        Column("date", "date", nullable=False),
-        Column("close", "number", nullable=False, minimum=0),
-    ),
-)
-
-
-def _price_history(ds: Dataset, company: Company) -> list[tuple[dt.date, float]]:
-    """The optional data/companies/<slug>/prices.csv (date, close), oldest first."""
-    path = ds.root / "companies" / company.slug / PRICES.path
-    if not path.is_file():
-        return []
-    shown = f"{company.folder}/{PRICES.path}"
-    frame, problems = validate_table(read_csv(path, shown), PRICES)
-    if problems:
-        raise DataError(problems)
-    frame = frame.sort_values("date", kind="stable")
-    return [(d, float(c)) for d, c in zip(frame["date"], frame["close"], strict=True)]
-
 
 @exhibit(
     "risk-reward",
@@ -95,7 +67,7 @@ def risk_reward(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     company = named_company(ds, params)
     val = value_company(company)
     cur = company.listing_currency
-    history = _price_history(ds, company)
+    history = price_history(company)
     scenarios = [val.scenarios[name] for name in ("bull", "base", "bear")]
     top = max([company.price, company.price_target, *(s.value for s in scenarios)])
     top = max([top, *(c for _, c in history)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from reportgen import formatting as fmt
-from reportgen.data.companies import Company
+from reportgen.data.companies import PRICES, Company
 from reportgen.data.dataset import Dataset
 from reportgen.errors import ExhibitDataError
 
@@ -46,6 +47,15 @@ def company_table(company: Company, name: str) -> pd.DataFrame:
             f"its tables: {have}"
         )
     return company.table(name)
+
+
+def price_history(company: Company) -> list[tuple[dt.date, float]]:
+    """The optional share price history (prices.csv: date, close), oldest first; empty
+    without one (data/companies.py validates and sorts it with the folder)."""
+    if not company.has(PRICES.name):
+        return []
+    frame = company.table(PRICES.name)
+    return [(d, float(c)) for d, c in zip(frame["date"], frame["close"], strict=True)]
 
 
 def interim_table(company: Company) -> tuple[str, pd.DataFrame]:
