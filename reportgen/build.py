@@ -20,7 +20,7 @@ from reportgen.checks.precision import precision_conflicts
 from reportgen.checks.words import check_house_words
 from reportgen.data.companies import COMPANIES_DIR
 from reportgen.data.dataset import Dataset
-from reportgen.data.sources import read_yaml
+from reportgen.data.sources import line_of, read_yaml
 from reportgen.deps import digest, key_of, read_bytes, record_all, recording, watch
 from reportgen.errors import (
     BuildError,
@@ -38,6 +38,8 @@ from reportgen.figures.save import svg_bytes
 from reportgen.formatting import Printed, printed_numbers
 from reportgen.options import DEFAULT_OPTIONS, BuildOptions
 from reportgen.outputs import confine, write_all_atomic
+from reportgen.pdfvariant import HOUSE_KEY as HOUSE_VARIANT_KEY
+from reportgen.pdfvariant import effective_variant, house_variant_problems
 from reportgen.plan import (
     DIR_PREFIX,
     ExhibitRecord,
@@ -87,6 +89,7 @@ def load_house(project: Project) -> dict[str, Any]:
     if isinstance(doc, dict):
         # The keys the word check reads (forbidden_words, allowed_words, sample).
         problems.extend(check_house_words(doc, shown))
+        problems.extend(house_variant_problems(doc, shown, line_of(doc, HOUSE_VARIANT_KEY)))
     problems.raise_if_any(DataError)
     return dict(doc)
 
@@ -477,6 +480,8 @@ def build_report(
     if missing:
         raise BuildError(missing)
     progress(f"{definition.slug}: PDF")
+    # PDF/A-3b unless the command line, report.yaml or house.yaml asks for another variant.
+    variant = effective_variant(options.pdf_variant, definition.options, house)
     render = start_bounded(
         html_to_pdf_and_layout,
         html,
@@ -484,7 +489,7 @@ def build_report(
         allowed_roots=[project.fonts, project.templates / "css", project.figures],
         shown=shown,
         date=definition.date,
-        variant=options.pdf_variant or definition.options.get("pdf_variant"),
+        variant=variant,
         label=shown,
         seconds=float(definition.options.get("render_seconds", options.render_seconds)),
         memory_mb=int(definition.options.get("render_memory_mb", options.render_memory_mb)),
@@ -540,6 +545,7 @@ def build_report(
         exhibits=records,
         warnings=[str(w) for w in warnings],
         findings=[str(f) for f in findings],
+        pdf_variant=variant,
     )
     return ReportOutcome(result, rec, drawn, len(records) - drawn)
 

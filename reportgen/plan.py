@@ -16,11 +16,14 @@ from typing import Any
 
 from reportgen.deps import CHANGED, DIR_PREFIX, dir_hash, file_hash
 from reportgen.outputs import write_atomic
+from reportgen.pdfvariant import configured_variant
 from reportgen.project import Project
 
 #: 2: input hashes are those of the bytes the build read (CHANGED when an input moved under
 #: it), no longer of the files as they were when it ended; a version 1 manifest rebuilds all.
-MANIFEST_VERSION = 2
+#: 3: a report's record holds the PDF variant it was written as (a version 2 record, without
+#: it, would pass a PDF/A-3b build off as fresh): a version 2 manifest rebuilds all.
+MANIFEST_VERSION = 3
 PACKAGE = Path(__file__).resolve().parent
 #: Modules holding exhibit builders: a change to one redraws only its own exhibits. Every other
 #: module is shared code (a change redraws everything), so a helper that two builder modules use
@@ -125,6 +128,8 @@ class ReportRecord:
     #: The page check's findings of that build, as printed (all of them are also in
     #: findings_path, for `reportgen proof`), replayed like the warnings.
     findings: list[str] = field(default_factory=list)
+    #: The PDF variant written (pdfvariant.effective_variant): another one asked makes it stale.
+    pdf_variant: str = ""
 
 
 @dataclass
@@ -150,6 +155,7 @@ class Manifest:
                 exhibits={n: ExhibitRecord(**e) for n, e in r["exhibits"].items()},
                 warnings=list(r.get("warnings", [])),
                 findings=list(r.get("findings", [])),
+                pdf_variant=str(r.get("pdf_variant", "")),
             )
             for slug, r in raw.get("reports", {}).items()
         }
@@ -167,6 +173,7 @@ class Manifest:
                     "exhibits": {n: vars(e) for n, e in sorted(r.exhibits.items())},
                     "warnings": r.warnings,
                     "findings": r.findings,
+                    "pdf_variant": r.pdf_variant,
                 }
                 for slug, r in sorted(self.reports.items())
             },
@@ -225,11 +232,19 @@ def report_reasons(
     record: ReportRecord | None,
     report_code: str,
     builder_code: dict[str, str] | None = None,
+    pdf_variant: str | None = None,
 ) -> list[str]:
-    """Why a report must be rebuilt (empty when its last build still stands)."""
+    """Why a report must be rebuilt (empty when its last build still stands).
+
+    ``pdf_variant``: the variant a build would write now (None: not compared).
+    """
     if record is None:
         return ["new report (never built)"]
     reasons: list[str] = []
+    if pdf_variant is not None and record.pdf_variant != pdf_variant:
+        reasons.append(
+            f"PDF variant changed ({record.pdf_variant or 'none recorded'} -> {pdf_variant})"
+        )
     if builder_code is not None:
         current = set(builder_code.values())
         changed = sorted(n for n, e in record.exhibits.items() if e.code and e.code not in current)
@@ -254,8 +269,14 @@ def report_reasons(
     return reasons
 
 
-def make_plan(project: Project, only: list[str] | None = None, force: bool = False) -> Plan:
-    """Compare the manifest with the files as they are now."""
+def make_plan(
+    project: Project,
+    only: list[str] | None = None,
+    force: bool = False,
+    pdf_variant: str | None = None,
+) -> Plan:
+    """Compare the manifest with the files as they are now (``pdf_variant``: the command
+    line's choice, else each report's configured one, pdfvariant.configured_variant)."""
     manifest = Manifest.load(manifest_path(project))
     report_code, builder_code = code_hashes()
     slugs = report_slugs(project)
@@ -267,7 +288,15 @@ def make_plan(project: Project, only: list[str] | None = None, force: bool = Fal
         reasons = (
             ["--force"]
             if force
-            else report_reasons(project, manifest.reports.get(slug), report_code, builder_code)
+            else report_reasons(
+                project,
+                manifest.reports.get(slug),
+                report_code,
+                builder_code,
+                configured_variant(
+                    project.reports / slug / "report.yaml", project.house, pdf_variant
+                ),
+            )
         )
         if reasons:
             stale[slug] = reasons

@@ -172,7 +172,7 @@ def run_build(
 def _run_locked(
     project: Project, only: list[str] | None, options: Any, reporter: Reporter, dry_run: bool
 ) -> BuildSummary:
-    plan = make_plan(project, only, options.force)
+    plan = make_plan(project, only, options.force, getattr(options, "pdf_variant", None))
     summary = BuildSummary(plan=plan, skipped=list(plan.fresh))
     reporter.total = len(plan.stale) + len(plan.fresh)
     for slug, reasons in plan.stale.items():
