@@ -18,6 +18,7 @@ from reportgen.deps import CHANGED, DIR_PREFIX, dir_hash, file_hash
 from reportgen.outputs import write_atomic
 from reportgen.pdfvariant import configured_variant
 from reportgen.project import Project
+from reportgen.publish.snapshot import sync_history
 
 #: 2: input hashes are those of the bytes the build read (CHANGED when an input moved under
 #: it), no longer of the files as they were when it ended; a version 1 manifest rebuilds all.
@@ -32,6 +33,7 @@ PACKAGE = Path(__file__).resolve().parent
 BUILDER_MODULES = (
     "figures/company_charts.py",
     "figures/company_tables.py",
+    "figures/disclosures.py",
     "figures/industry.py",
     "figures/sector_day0.py",
     "figures/sector_market.py",
@@ -277,6 +279,7 @@ def make_plan(
 ) -> Plan:
     """Compare the manifest with the files as they are now (``pdf_variant``: the command
     line's choice, else each report's configured one, pdfvariant.configured_variant)."""
+    sync_history(project)  # the registry as HISTORY_FILE, hashed below like any input
     manifest = Manifest.load(manifest_path(project))
     report_code, builder_code = code_hashes()
     slugs = report_slugs(project)

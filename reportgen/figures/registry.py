@@ -235,6 +235,7 @@ def load_builders() -> None:
     from reportgen.figures import (  # noqa: F401
         company_charts,
         company_tables,
+        disclosures,
         industry,
         sector_day0,
         sector_market,

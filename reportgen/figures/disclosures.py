@@ -1,0 +1,245 @@
+"""Disclosure exhibits: a covered company's rating and price-target history.
+
+Every rating and target the house published on the company over the three years before the
+report's date (from the release history, HISTORY_FILE), the report's own as the last point:
+targets as steps, ratings as labelled markers where they change, over the share price when
+data/companies/<slug>/prices.csv is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.dates as mdates
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+
+from reportgen import formatting as fmt
+from reportgen.data.companies import Company
+from reportgen.data.dataset import Dataset
+from reportgen.data.history import read_history
+from reportgen.errors import ExhibitDataError
+from reportgen.figures.company_data import named_company, price_history
+from reportgen.figures.registry import P, exhibit
+from reportgen.figures.style import (
+    FULL_WIDTH_IN,
+    GOLD,
+    GREEN,
+    GREY,
+    LABEL_BOX,
+    NAVY,
+    RED,
+    house_style,
+    new_figure,
+)
+from reportgen.models.disclosures import RatingPoint, rating_points, years_before
+
+LABEL_SIZE = 6.5
+#: The house's stock ratings each in its own colour; any other rating in grey.
+RATING_COLOURS = {"overweight": GREEN, "equal-weight": NAVY, "underweight": RED}
+#: The shortest time axis drawn (days), so two points a week apart do not fill the width.
+MIN_SPAN_DAYS = 120
+#: Label lanes, in points from the marker: above, below, then further out.
+LANES = (10.0, -10.0, 26.0, -26.0, 42.0)
+TITLE = "Rating and price target history"
+SOURCE = "Meridian Research ratings and price targets as published, company data"
+
+
+def rating_colour(rating: str) -> str:
+    """The marker colour of a rating."""
+    return RATING_COLOURS.get(rating.casefold(), GREY)
+
+
+def report_day(params: Mapping[str, Any], company: Company) -> dt.date:
+    """The report's date (parameter ``date``, YYYY-MM-DD), else the company's price date."""
+    raw = params.get("date")
+    if raw is None:
+        return company.price_date
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError as exc:
+        raise ExhibitDataError(
+            f"parameter 'date': expected a date YYYY-MM-DD, found {raw!r}"
+        ) from exc
+
+
+def history_points(ds: Dataset, company: Company, day: dt.date) -> tuple[RatingPoint, ...]:
+    """The company's published points up to ``day``, then its rating and target now."""
+    current = RatingPoint(day, company.rating, company.price_target, company.listing_currency)
+    return rating_points(read_history(ds.root.parent), company.slug, day, current)
+
+
+def _label(point: RatingPoint, previous: RatingPoint | None, currency: str) -> str:
+    """A point's label: the rating where it changed (or first appears), then the target."""
+    target = (
+        fmt.money(point.target, point.currency or currency, "target_price")
+        if point.target is not None
+        else "no target"
+    )
+    changed = previous is None or previous.rating.casefold() != point.rating.casefold()
+    return f"{point.rating}\n{target}" if changed else target
+
+
+def _lanes(xs: Sequence[float], widths: Sequence[float]) -> list[float]:
+    """A vertical offset (points) per label so no two labels in one lane overlap sideways;
+    ``xs`` and ``widths`` in points along the axis."""
+    placed: dict[float, list[tuple[float, float]]] = {lane: [] for lane in LANES}
+    chosen: list[float] = []
+    for x, w in zip(xs, widths, strict=True):
+        span = (x - w / 2 - 2, x + w / 2 + 2)
+        lane = next(
+            (lane for lane in LANES if all(span[1] < a or span[0] > b for a, b in placed[lane])),
+            LANES[-1],
+        )
+        placed[lane].append(span)
+        chosen.append(lane)
+    return chosen
+
+
+def _axis_range(
+    points: Sequence[RatingPoint], prices: Sequence[tuple[dt.date, float]], day: dt.date
+) -> tuple[float, float]:
+    """The time axis: from the first point or price to the report date, at least
+    MIN_SPAN_DAYS wide, with room after the last point for its label."""
+    first = min([p.date for p in points] + [d for d, _ in prices])
+    left = float(mdates.date2num(first))
+    right = float(mdates.date2num(day))
+    span = max(right - left, float(MIN_SPAN_DAYS))
+    left = right - span
+    return left - 0.04 * span, right + 0.08 * span
+
+
+def _draw_labels(
+    ax: Axes, points: Sequence[RatingPoint], currency: str, left: float, right: float
+) -> None:
+    """Each point's label in a lane clear of its neighbours, aligned inside the frame."""
+    width_pt = FULL_WIDTH_IN * 72 * 0.86  # the plot area, about
+    per_day = width_pt / (right - left)
+    labels = [_label(p, points[i - 1] if i else None, currency) for i, p in enumerate(points)]
+    xs = [(float(mdates.date2num(p.date)) - left) * per_day for p in points]
+    widths = [max(len(line) for line in text.split("\n")) * LABEL_SIZE * 0.62 for text in labels]
+    lanes = _lanes(xs, widths)
+    for point, text, x, w, lane in zip(points, labels, xs, widths, lanes, strict=True):
+        ha = "center"
+        if x - w / 2 < 0:
+            ha = "left"
+        elif x + w / 2 > width_pt:
+            ha = "right"
+        ax.annotate(
+            text,
+            (mdates.date2num(point.date), point.target or 0.0),
+            xytext=(0, lane),
+            textcoords="offset points",
+            ha=ha,
+            va="bottom" if lane > 0 else "top",
+            fontsize=LABEL_SIZE,
+            bbox=LABEL_BOX,
+            color=rating_colour(point.rating),
+            fontweight="bold" if point.current else "normal",
+            zorder=5,
+        )
+
+
+@exhibit(
+    "rating-history",
+    kind="chart",
+    title=TITLE,
+    source=SOURCE,
+    tables=("companies/<slug>/company.yaml", "companies/<slug>/prices.csv", "release history"),
+    params={
+        "company": P.company(),
+        "date": P.text("the report date, YYYY-MM-DD (the company's price date if absent)"),
+    },
+)
+def rating_history(ds: Dataset, params: Mapping[str, Any]) -> Figure:
+    """Published targets as steps and ratings as labelled markers, this report's last."""
+    company = named_company(ds, params)
+    day = report_day(params, company)
+    cur = company.listing_currency
+    points = history_points(ds, company, day)
+    start = years_before(day, 3)
+    prices = [(d, c) for d, c in price_history(company) if start <= d <= day]
+    left, right = _axis_range(points, prices, day)
+    xs = [float(mdates.date2num(p.date)) for p in points]
+    targets = [p.target if p.target is not None else float("nan") for p in points]
+    top = max([t for t in targets if t == t] + [c for _, c in prices] + [1.0])
+    with house_style():
+        fig, ax = new_figure(FULL_WIDTH_IN, 2.6)
+        ax.xaxis_date()
+        handles: list[Line2D] = []
+        if prices:
+            ax.plot(
+                [mdates.date2num(d) for d, _ in prices],
+                [c for _, c in prices],
+                color=GREY,
+                lw=1.0,
+                zorder=2,
+            )
+            handles.append(Line2D([], [], color=GREY, lw=1.0, label="Share price"))
+        # The target holds from each publication to the next, the last to the report date.
+        ax.plot(
+            [*xs, float(mdates.date2num(day))],
+            [*targets, targets[-1]],
+            drawstyle="steps-post",
+            color=GOLD,
+            lw=1.4,
+            zorder=3,
+        )
+        handles.append(Line2D([], [], color=GOLD, lw=1.4, label=f"Price target ({cur})"))
+        seen: dict[str, None] = {}
+        for i, (point, x) in enumerate(zip(points, xs, strict=True)):
+            previous = points[i - 1] if i else None
+            changed = previous is None or previous.rating.casefold() != point.rating.casefold()
+            colour = rating_colour(point.rating)
+            ax.plot(
+                [x],
+                [point.target or 0.0],
+                "o" if changed else "D",
+                color=colour if changed else GOLD,
+                ms=6 if changed else 4,
+                mfc="white" if point.current else (colour if changed else GOLD),
+                mew=1.4,
+                zorder=4,
+            )
+            if changed:
+                seen.setdefault(point.rating, None)
+        for rating in seen:
+            handles.append(
+                Line2D([], [], marker="o", ls="", color=rating_colour(rating), label=rating)
+            )
+        handles.append(
+            Line2D([], [], marker="o", ls="", mfc="white", color=NAVY, label="This report")
+        )
+        _draw_labels(ax, points, cur, left, right)
+        ax.set_xlim(left, right)
+        ax.set_ylim(0, top * 1.45)
+        ax.set_ylabel(f"{cur} per share")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v, 0)))
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+        if len(points) == 1:
+            ax.text(
+                0.02,
+                0.95,
+                "First publication: no earlier rating or price target",
+                transform=ax.transAxes,
+                ha="left",
+                va="top",
+                fontsize=LABEL_SIZE,
+                color="#555555",
+                bbox=LABEL_BOX,
+            )
+        ax.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0, 1.0),
+            ncol=len(handles) if len(handles) <= 6 else (len(handles) + 1) // 2,
+            columnspacing=1.0,
+            handlelength=1.6,
+            handletextpad=0.4,
+        )
+    return fig
