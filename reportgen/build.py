@@ -52,6 +52,7 @@ from reportgen.plan import (
     params_key,
 )
 from reportgen.project import Project
+from reportgen.publish.snapshot import check_registry_key
 from reportgen.render.bounded import start_bounded
 from reportgen.render.fontembed import embed_fonts
 from reportgen.render.inline import inline_charts
@@ -89,6 +90,7 @@ def load_house(project: Project) -> dict[str, Any]:
     if isinstance(doc, dict):
         # The keys the word check reads (forbidden_words, allowed_words, sample).
         problems.extend(check_house_words(doc, shown))
+        problems.extend(check_registry_key(doc, shown))  # registry: {url: ...}
         problems.extend(house_variant_problems(doc, shown, line_of(doc, HOUSE_VARIANT_KEY)))
     problems.raise_if_any(DataError)
     return dict(doc)
