@@ -312,5 +312,17 @@ def proof(project: Project, report: str, output: Path | None) -> None:
     click.echo(f"wrote {project.shown(made.path)} ({made.size[0]}x{made.size[1]} px)")
 
 
+@main.command()
+@click.argument("slug", required=False)
+@click.pass_obj
+@_fail_cleanly
+def releases(project: Project, slug: str | None) -> None:
+    """List the releases in the registry (of report SLUG, or all), oldest first."""
+    from reportgen.publish.registry import release_lines
+
+    for line in release_lines(project, slug):
+        click.echo(line)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -465,3 +465,42 @@ class Registry:
     def history(self) -> History:
         """Every release, oldest first: what the build reads (HISTORY_FILE)."""
         return History(tuple(self.releases()))
+
+
+def release_line(release: Release) -> str:
+    """One line of `reportgen releases`: id, report, type, date, companies with rating and
+    target, publication time and user."""
+    companies = "; ".join(
+        f"{c.name} ({c.ticker}) {c.rating}, "
+        + (
+            f"target {c.price_target:,.2f} {c.currency}"
+            if c.price_target is not None
+            else "no target"
+        )
+        for c in release.companies
+    )
+    return (
+        f"{release.release_id}  {release.slug}  {release.report_type}  {release.report_date}  "
+        f"{companies or 'no covered company'}  published {release.published_at} by {release.user}"
+    )
+
+
+def release_lines(project: Project, slug: str | None = None) -> list[str]:
+    """What `reportgen releases [SLUG]` prints: one line per release, oldest first, or one
+    line saying there is none (and whether SLUG names a report at all)."""
+    from reportgen.plan import report_slugs
+    from reportgen.publish.snapshot import read_house
+
+    registry = open_registry(project, read_house(project))
+    if registry is None:
+        found: list[Release] = []
+    else:
+        with registry:
+            found = registry.releases(slug)
+    if found:
+        return [release_line(r) for r in found]
+    if slug is None:
+        return ["no releases yet"]
+    if slug not in report_slugs(project):
+        return [f"no releases of {slug}: no report of that name is defined or was ever published"]
+    return [f"no releases of {slug} yet"]
