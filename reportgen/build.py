@@ -62,6 +62,7 @@ from reportgen.render.templates import template_env
 from reportgen.render.verify import chart_glyph_problems, glyph_problems, verify_pdf
 from reportgen.reports.base import RenderedExhibit, ReportType, load_report_types
 from reportgen.reports.definition import ReportDefinition, discover, load_definition
+from reportgen.reports.disclosures import disclosures
 
 Progress = Callable[[str], None]
 
@@ -224,6 +225,7 @@ def render_report_html(
         "key_points": prose(definition.key_points),
         "sections": sections,
         "fonts_url": "../templates/fonts",  # relative to build/: same bytes in every clone
+        "disclosures": disclosures(ds, definition, house, by_id),
         **rtype.page_context(ds, definition),
     }
     env = template_env(project.templates)

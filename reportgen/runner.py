@@ -233,6 +233,10 @@ def _run_locked(
                 problems.extend(types[definition.type]().validate(ds, definition))
     if problems:
         raise DataError(problems.items)
+    if ds is not None:  # the disclosures' rating-history charts, placed from the history
+        from reportgen.reports.disclosures import with_history_exhibits
+
+        definitions = [with_history_exhibits(ds, d) for d in definitions]
     if not plan.stale and not report_slugs_exist(project):
         raise BuildError(
             [

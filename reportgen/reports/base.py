@@ -118,6 +118,11 @@ class ReportType:
         """Problems in the definition that need the data to see (e.g. an unknown company)."""
         return []
 
+    def history_companies(self, definition: ReportDefinition) -> tuple[str, ...]:
+        """Companies whose rating and price-target history the disclosures chart (the ones the
+        report rates; none by default)."""
+        return ()
+
     def key_figures(self, ds: Dataset, definition: ReportDefinition) -> list[str]:
         """Text the finished PDF must contain (checked by extracting it back): the rating."""
         return [definition.rating] if definition.rating else []

@@ -103,10 +103,12 @@ class ReportDefinition:
     options: Mapping[str, Any] = field(default_factory=dict)
     company: str | None = None
     companies: tuple[str, ...] = ()
+    #: Exhibits the disclosures place (not report.yaml): reports/disclosures.py adds them.
+    disclosure_exhibits: tuple[ExhibitRef, ...] = ()
 
     @property
     def exhibits(self) -> tuple[ExhibitRef, ...]:
-        return tuple(e for s in self.sections for e in s.exhibits)
+        return (*(e for s in self.sections for e in s.exhibits), *self.disclosure_exhibits)
 
     def prose_files(self) -> tuple[str, ...]:
         names = [self.summary, self.key_points, *(s.prose for s in self.sections)]

@@ -355,6 +355,10 @@ class _Initiation(ReportType):
         """The slugs this report covers, in report order."""
         raise NotImplementedError
 
+    def history_companies(self, definition: ReportDefinition) -> tuple[str, ...]:
+        """The rated companies: each gets a rating-history chart in the disclosures."""
+        return self.companies_of(definition)
+
     def check(self, ds: Dataset, definition: ReportDefinition) -> tuple[SectionMeta, ...]:
         """Validate the company keys of report.yaml; every problem is listed, then abort."""
         doc = _read_definition(definition)
