@@ -69,6 +69,11 @@ class BuildError(ReportgenError):
     """Rendering or writing an output failed for a reason the user can act on."""
 
 
+class RegistryError(ReportgenError):
+    """The release registry cannot be opened, read or written (bad URL, unknown driver,
+    unreachable server, refused login, corrupt file, a row that is already there)."""
+
+
 class ExhibitDataError(Exception):
     """Raised on purpose by a figure builder when its data cannot make the exhibit asked for
     (an unknown model, a company without that table). The build locates it at the exhibit's

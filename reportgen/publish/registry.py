@@ -22,7 +22,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 
 from reportgen.data.sources import line_of
-from reportgen.errors import Problem, ReportgenError
+from reportgen.errors import Problem, RegistryError
 from reportgen.project import Project
 from reportgen.publish.model import (
     DEFAULT_REGISTRY,
@@ -36,11 +36,6 @@ from reportgen.publish.snapshot import ENV_VAR, check_registry_key, mask_in_text
 
 #: Seconds to wait for a database server before giving up (an unreachable one fails fast).
 CONNECT_TIMEOUT = 5
-
-
-class RegistryError(ReportgenError):
-    """The release registry cannot be opened, read or written (bad URL, unknown driver,
-    unreachable server, refused login, corrupt file, a row that is already there)."""
 
 
 metadata = sa.MetaData()
