@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 from matplotlib.figure import Figure
 
+from reportgen.checks.acknowledged import ack_path, read_files, unacknowledged
 from reportgen.checks.collect import precision_findings, report_findings
 from reportgen.checks.findings import Finding, findings_to_json
 from reportgen.checks.precision import precision_conflicts
@@ -475,6 +476,15 @@ def build_report(
         with printed_numbers() as numbers:
             html = render_report_html(project, ds, definition, exhibits, house)
         printed += numbers
+        watch([ack_path(project)])  # it decides which published differences warn
+    # Published differences in the files read that the data neither acknowledge nor retire
+    # (computed outside the recording: checking them reads no more inputs for the report).
+    differences = unacknowledged(project, ds, read_files(project, reads.digests))
+    for problem in differences:
+        progress(f"warning: {problem}")
+    if differences and options.strict:
+        raise BuildError(differences)
+    warnings = [*warnings, *differences]
     shown = f"build/{definition.slug}.pdf"
     # A character no font has is reported where it was typed, among the files read.
     inputs, root = list(reads.digests), project.root

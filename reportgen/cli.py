@@ -245,7 +245,7 @@ def check(project: Project) -> None:
     from reportgen.build import load_definitions, load_house
     from reportgen.checks import find_mismatches
     from reportgen.data.dataset import load_dataset
-    from reportgen.errors import SpecError
+    from reportgen.errors import DataError, SpecError
     from reportgen.reports.base import load_report_types
 
     ds = load_dataset(project.data)
@@ -255,8 +255,15 @@ def check(project: Project) -> None:
     if problems:
         raise SpecError(problems)
     mismatches = find_mismatches(ds)
-    for m in mismatches:
+    from reportgen.checks.acknowledged import review
+
+    sorted_ = review(project, ds, mismatches)  # acknowledged with a reason, retired, or not
+    for m in sorted_.unacknowledged:
         click.echo(f"mismatch: {m}")
+    for m, ack in sorted_.acknowledged:
+        click.echo(f"acknowledged: {m} ({ack.reason})")
+    for m, gone in sorted_.retired:
+        click.echo(f"retired: {m} (transcribed values retired {gone.retired}: {gone.reason})")
     from reportgen.checks.claims import prose_comparisons
 
     unbound = prose_comparisons(
@@ -268,9 +275,13 @@ def check(project: Project) -> None:
         click.echo(f"comparison: {u}")
     click.echo(
         f"data valid; {len(mismatches)} published value(s) differ from computed values "
-        f"(reported, not changed); {len(unbound)} comparative sentence(s) cite a number but "
+        f"(reported, not changed: {len(sorted_.acknowledged)} acknowledged, "
+        f"{len(sorted_.retired)} retired by an update, {len(sorted_.unacknowledged)} not "
+        f"acknowledged); {len(unbound)} comparative sentence(s) cite a number but "
         "rest on no evaluated comparison (state them with claim() or {% if %})"
     )
+    if sorted_.stale:
+        raise DataError(list(sorted_.stale))
 
 
 @main.command(name="list")

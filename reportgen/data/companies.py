@@ -15,6 +15,7 @@ import pandas as pd
 from reportgen.data.numbers import NumberRule
 from reportgen.data.schemas import Column, TableSchema
 from reportgen.data.sources import LocDict, line_of, read_csv, read_yaml
+from reportgen.data.transcribed import transcription_problems
 from reportgen.data.validate import validate_table
 from reportgen.errors import DataError, Problem, ProblemList
 
@@ -318,6 +319,7 @@ def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Co
     if not isinstance(doc, LocDict):
         raise DataError([Problem(yaml_shown, 1, None, "expected a mapping at the top level")])
     _check_kinds(doc, COMPANY_KEYS, yaml_shown, problems)
+    problems.extend(transcription_problems(doc, yaml_shown))  # an update's retirement
     if isinstance(doc.get("valuation"), dict):
         _check_kinds(doc["valuation"], VALUATION_KEYS, yaml_shown, problems, "valuation.")
     scenarios: dict[str, Scenario] = {}

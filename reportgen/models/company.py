@@ -25,6 +25,7 @@ import pandas as pd
 from reportgen.data.companies import Company
 from reportgen.data.dataset import Dataset
 from reportgen.data.sources import line_of
+from reportgen.data.transcribed import retired
 from reportgen.errors import DataError, Problem
 from reportgen.models import valuation as v
 from reportgen.models.valuation import RIValuation
@@ -382,8 +383,9 @@ def yaml_key_line(
 def target_warning(
     company: Company, valuation: CompanyValuation, root: Path | None = None
 ) -> Problem | None:
-    """A located Problem when the model value is off the published target beyond tolerance."""
-    if abs(valuation.model_vs_target) <= TARGET_TOLERANCE:
+    """A located Problem when the model value is off the published target beyond tolerance
+    (none once an analyst's update retired the transcribed source: the target is the house's)."""
+    if abs(valuation.model_vs_target) <= TARGET_TOLERANCE or retired(company.raw) is not None:
         return None
     cur = company.listing_currency
     return Problem(
