@@ -10,6 +10,7 @@ note ends with the stocks it mentions (name, ticker, rating, price, target).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -41,6 +42,7 @@ class StockMentioned:
     rating: str
     currency: str
     price: float
+    price_date: dt.date
     target: float | None
 
 
@@ -121,6 +123,7 @@ def stocks_mentioned(ds: Dataset, slugs: Sequence[str]) -> tuple[StockMentioned,
                 rating=company.rating,
                 currency=company.listing_currency,
                 price=formatting.Quantity(company.price, "share_price"),
+                price_date=company.price_date,
                 target=formatting.quantity(company.price_target, "target_price"),
             )
         )
