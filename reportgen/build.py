@@ -443,8 +443,6 @@ def build_report(
         warnings = rtype.warnings(ds, definition)
         for problem in warnings:
             progress(f"warning: {problem}")
-        if warnings and options.strict:
-            raise BuildError(warnings)
         exhibits = []
         records: dict[str, ExhibitRecord] = {}
         svgs: list[tuple[Path, bytes]] = []
@@ -482,9 +480,9 @@ def build_report(
     differences = unacknowledged(project, ds, read_files(project, reads.digests))
     for problem in differences:
         progress(f"warning: {problem}")
-    if differences and options.strict:
-        raise BuildError(differences)
     warnings = [*warnings, *differences]
+    if warnings and options.strict:  # all of them at once, the report's own and the data's
+        raise BuildError(warnings)
     shown = f"build/{definition.slug}.pdf"
     # A character no font has is reported where it was typed, among the files read.
     inputs, root = list(reads.digests), project.root
