@@ -7,19 +7,25 @@ imported by plan.py): SQLAlchemy is imported only when a registry file or URL ex
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from reportgen.data.sources import line_of
+from reportgen.deps import digest
 from reportgen.errors import Problem
 from reportgen.outputs import write_atomic
 from reportgen.project import Project
-from reportgen.publish.model import DEFAULT_REGISTRY, HISTORY_FILE
+from reportgen.publish.model import DEFAULT_REGISTRY, HISTORY_FILE, HISTORY_VERSION
 
 #: Overrides house.yaml's registry.url (a team's database for one shell, or a test's).
 ENV_VAR = "REPORTGEN_REGISTRY_URL"
+#: The default registry's bytes the history was last written from (their sha256): when they
+#: have not changed, neither has the history, and the database is not opened.
+SOURCE_FILE = ".reportgen-cache/registry/source.json"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+._-]*://")
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")
 
@@ -96,29 +102,58 @@ def registry_configured(project: Project, house: Mapping[str, Any]) -> bool:
     )
 
 
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def _stamp(registry: bytes, history: bytes) -> bytes:
+    """What SOURCE_FILE holds: the hashes of the registry file and of the history from it."""
+    payload = {"version": HISTORY_VERSION, "registry": digest(registry), "history": digest(history)}
+    return json.dumps(payload, sort_keys=True).encode("utf-8")
+
+
 def sync_history(project: Project) -> bool:
     """Write the registry's history to HISTORY_FILE when its bytes differ (atomically);
-    remove HISTORY_FILE when there is no registry. True when the file changed."""
+    remove HISTORY_FILE when there is no registry. True when the file changed.
+
+    The default SQLite registry is not opened when its bytes are those the history was last
+    written from (SOURCE_FILE), and no journal says a write is under way.
+    """
     target = project.root / HISTORY_FILE
+    stamp_path = project.root / SOURCE_FILE
     house = read_house(project)
+    db = project.root / DEFAULT_REGISTRY
+    default = not os.environ.get(ENV_VAR, "").strip() and not house.get("registry")
+    source = _read(db) if default else None
+    quiet = not any(db.with_name(db.name + end).exists() for end in ("-journal", "-wal"))
+    history = _read(target)
+    if (
+        source is not None
+        and history is not None
+        and quiet
+        and _read(stamp_path) == _stamp(source, history)
+    ):
+        return False
     registry = None
     if registry_configured(project, house):
         from reportgen.publish.registry import open_registry
 
         registry = open_registry(project, house, create=False)
     if registry is None:
-        if target.is_file():
-            target.unlink()
-            return True
-        return False
+        for path in (stamp_path, target):
+            if path.is_file():
+                path.unlink()
+        return history is not None
     try:
         data = registry.history().to_bytes()
     finally:
         registry.close()
-    try:
-        if target.read_bytes() == data:
-            return False
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        pass
+    if source is not None and quiet and _read(stamp_path) != _stamp(source, data):
+        write_atomic(stamp_path, _stamp(source, data), root=project.root)
+    if history == data:
+        return False
     write_atomic(target, data, root=project.root)
     return True

@@ -345,6 +345,9 @@ def test_sync_history_writes_only_on_change(project):
         assert sync_history(project) is False
         assert (target.stat().st_ino, target.stat().st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
         assert History.from_bytes(target.read_bytes()) == History((release(),))
+    target.write_bytes(b"edited by hand")  # not the registry's: written again
+    assert sync_history(project) is True
+    assert History.from_bytes(target.read_bytes()) == History((release(),))
     (project.root / DEFAULT_REGISTRY).unlink()
     assert sync_history(project) is True  # the registry is gone: so is its history
     assert not target.exists()
@@ -371,8 +374,8 @@ def test_plan_sees_a_new_release(project):
     assert history_reasons(project) == [f"{HISTORY_FILE}: changed"]
 
 
-def test_plan_stays_light_without_a_registry(project):
-    """No registry: planning imports no SQLAlchemy (status stays fast)."""
+def plan_imports_sqlalchemy(project: Project) -> bool:
+    """Whether planning ``project`` in a fresh interpreter imports SQLAlchemy."""
     code = (
         "import sys; from pathlib import Path; from reportgen.plan import make_plan;"
         "from reportgen.project import Project;"
@@ -382,7 +385,21 @@ def test_plan_stays_light_without_a_registry(project):
     env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
+    return done.stdout.strip() == "True"
+
+
+def test_plan_stays_light(project):
+    """No registry, or an unchanged default one: planning imports no SQLAlchemy (status
+    stays fast); a changed registry is opened and read."""
+    assert not plan_imports_sqlalchemy(project)
+    with open_registry(project, {}, create=True) as reg:
+        reg.add_release(release())
+    assert plan_imports_sqlalchemy(project)  # new bytes: read
+    assert not plan_imports_sqlalchemy(project)  # same bytes: the history stands
+    with open_registry(project, {}) as reg:
+        reg.add_release(release("beta", 2))
+    assert plan_imports_sqlalchemy(project)
+    assert len(History.from_bytes((project.root / HISTORY_FILE).read_bytes()).releases) == 2
 
 
 def test_cli_releases(project, monkeypatch):
