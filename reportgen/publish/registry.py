@@ -261,21 +261,29 @@ class Registry:
             rows = conn.execute(query).mappings().all()
             if not rows:
                 return []
-            ids = [row["release_id"] for row in rows]
-            companies = conn.execute(
-                sa.select(companies_table)
-                .where(companies_table.c.release_id.in_(ids))
-                .order_by(companies_table.c.release_id, companies_table.c.position)
-            ).mappings()
-            estimates = conn.execute(
-                sa.select(estimates_table)
-                .where(estimates_table.c.release_id.in_(ids))
-                .order_by(
-                    estimates_table.c.release_id,
-                    estimates_table.c.company,
-                    estimates_table.c.position,
+            wanted = sa.select(r.c.release_id).where(r.c.slug == slug)
+            companies = (
+                conn.execute(
+                    sa.select(companies_table)
+                    .where(sa.true() if slug is None else companies_table.c.release_id.in_(wanted))
+                    .order_by(companies_table.c.release_id, companies_table.c.position)
                 )
-            ).mappings()
+                .mappings()
+                .all()
+            )
+            estimates = (
+                conn.execute(
+                    sa.select(estimates_table)
+                    .where(sa.true() if slug is None else estimates_table.c.release_id.in_(wanted))
+                    .order_by(
+                        estimates_table.c.release_id,
+                        estimates_table.c.company,
+                        estimates_table.c.position,
+                    )
+                )
+                .mappings()
+                .all()
+            )
             by_company: dict[tuple[str, str], list[Estimate]] = {}
             for e in estimates:
                 by_company.setdefault((e["release_id"], e["company"]), []).append(
