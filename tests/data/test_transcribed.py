@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -74,4 +73,3 @@ def test_loading_the_data_reports_it_at_the_company_file(project_copy: Path) -> 
     (problem,) = [p for p in info.value.problems if p.column == "transcribed.reason"]
     assert problem.path == "data/companies/metax/company.yaml"
     assert problem.line == text.count("\n") + 3
-    shutil.rmtree(project_copy)
