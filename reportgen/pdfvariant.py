@@ -1,7 +1,8 @@
 """Which PDF variant a report is written as: the command line's, else its report.yaml's, else
 the house's (house.yaml ``pdf_variant``), else PDF/A-3b (archival, may carry attachments).
 
-Light (yaml only): the plan reads it to tell whether a built report's variant still stands.
+Light (no pandas or WeasyPrint): the plan reads it to tell whether a built report's variant
+still stands.
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from reportgen.errors import Problem
+from reportgen.errors import Problem, ReportgenError
 
 #: The variants WeasyPrint writes that a build may ask for (the CLI's choices).
 PDF_VARIANTS = ("pdf/a-3b", "pdf/a-2b", "pdf/ua-1")
@@ -53,10 +52,16 @@ def house_variant_problems(doc: Mapping[str, Any], shown: str, line: int | None)
 
 
 def _options_of(path: Path) -> Mapping[str, Any]:
-    """A YAML file's top-level mapping, or {} when it cannot be read (the build reports why)."""
+    """A YAML file's top-level mapping, or {} when it cannot be read (the build reports why).
+
+    Read with the data's strict loader (no aliases, bounded size and depth): the plan reads
+    these files before anything is validated.
+    """
+    from reportgen.data.sources import load_yaml_text
+
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        doc = load_yaml_text(path.read_text(encoding="utf-8"), path.name)
+    except (OSError, UnicodeDecodeError, ReportgenError):
         return {}
     return doc if isinstance(doc, dict) else {}
 
