@@ -39,8 +39,15 @@ from reportgen.figures.style import (
 from reportgen.models.disclosures import RatingPoint, rating_points, years_before
 
 LABEL_SIZE = 6.5
+#: Short enough that with its caption and source the exhibit takes under a quarter of a page:
+#: one that does not fit where the disclosures reach moves on without leaving a hole the page
+#: check reports (checks/pages.py HOLE_FRACTION; A4 less the margins is 253 mm, the chart is
+#: printed at 90% of the measure).
+CHART_HEIGHT_IN = 1.9
 #: The house's stock ratings each in its own colour; any other rating in grey.
 RATING_COLOURS = {"overweight": GREEN, "equal-weight": NAVY, "underweight": RED}
+#: The legend's ring for this report's point (drawn in its rating's colour).
+CURRENT = "#555555"
 #: The shortest time axis drawn (days), so two points a week apart do not fill the width.
 MIN_SPAN_DAYS = 120
 #: Label lanes, in points from the marker: above, below, then further out.
@@ -74,28 +81,28 @@ def history_points(ds: Dataset, company: Company, day: dt.date) -> tuple[RatingP
 
 
 def _label(point: RatingPoint, previous: RatingPoint | None, currency: str) -> str:
-    """A point's label: the rating where it changed (or first appears), then the target."""
+    """A point's label: the rating where it changed (or first appears) and on this report's
+    own point, then the target."""
     target = (
         fmt.money(point.target, point.currency or currency, "target_price")
         if point.target is not None
         else "no target"
     )
     changed = previous is None or previous.rating.casefold() != point.rating.casefold()
-    return f"{point.rating}\n{target}" if changed else target
+    return f"{point.rating}\n{target}" if changed or point.current else target
 
 
-def _lanes(xs: Sequence[float], widths: Sequence[float]) -> list[float]:
-    """A vertical offset (points) per label so no two labels in one lane overlap sideways;
-    ``xs`` and ``widths`` in points along the axis."""
+def _lanes(spans: Sequence[tuple[float, float]]) -> list[float]:
+    """A vertical offset (points) per label so that no two labels in one lane overlap
+    sideways; ``spans`` are the labels' (left, right) extents in points along the axis."""
     placed: dict[float, list[tuple[float, float]]] = {lane: [] for lane in LANES}
     chosen: list[float] = []
-    for x, w in zip(xs, widths, strict=True):
-        span = (x - w / 2 - 2, x + w / 2 + 2)
+    for left, right in spans:
         lane = next(
-            (lane for lane in LANES if all(span[1] < a or span[0] > b for a, b in placed[lane])),
+            (lane for lane in LANES if all(right + 2 < a or left - 2 > b for a, b in placed[lane])),
             LANES[-1],
         )
-        placed[lane].append(span)
+        placed[lane].append((left, right))
         chosen.append(lane)
     return chosen
 
@@ -120,15 +127,18 @@ def _draw_labels(
     width_pt = FULL_WIDTH_IN * 72 * 0.86  # the plot area, about
     per_day = width_pt / (right - left)
     labels = [_label(p, points[i - 1] if i else None, currency) for i, p in enumerate(points)]
-    xs = [(float(mdates.date2num(p.date)) - left) * per_day for p in points]
-    widths = [max(len(line) for line in text.split("\n")) * LABEL_SIZE * 0.62 for text in labels]
-    lanes = _lanes(xs, widths)
-    for point, text, x, w, lane in zip(points, labels, xs, widths, lanes, strict=True):
-        ha = "center"
+    aligned = []
+    for point, text in zip(points, labels, strict=True):
+        x = (float(mdates.date2num(point.date)) - left) * per_day
+        w = max(len(line) for line in text.split("\n")) * LABEL_SIZE * 0.62
         if x - w / 2 < 0:
-            ha = "left"
+            aligned.append(("left", (x, x + w)))
         elif x + w / 2 > width_pt:
-            ha = "right"
+            aligned.append(("right", (x - w, x)))
+        else:
+            aligned.append(("center", (x - w / 2, x + w / 2)))
+    lanes = _lanes([span for _, span in aligned])
+    for point, text, (ha, _), lane in zip(points, labels, aligned, lanes, strict=True):
         ax.annotate(
             text,
             (mdates.date2num(point.date), point.target or 0.0),
@@ -168,7 +178,7 @@ def rating_history(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     targets = [p.target if p.target is not None else float("nan") for p in points]
     top = max([t for t in targets if t == t] + [c for _, c in prices] + [1.0])
     with house_style():
-        fig, ax = new_figure(FULL_WIDTH_IN, 2.6)
+        fig, ax = new_figure(FULL_WIDTH_IN, CHART_HEIGHT_IN)
         ax.xaxis_date()
         handles: list[Line2D] = []
         if prices:
@@ -194,25 +204,28 @@ def rating_history(ds: Dataset, params: Mapping[str, Any]) -> Figure:
         for i, (point, x) in enumerate(zip(points, xs, strict=True)):
             previous = points[i - 1] if i else None
             changed = previous is None or previous.rating.casefold() != point.rating.casefold()
-            colour = rating_colour(point.rating)
+            # A rating (first or changed) is a dot in its colour, a target change alone a
+            # small gold diamond; this report's own point is a ring in its rating's colour.
+            rated = changed or point.current
+            colour = rating_colour(point.rating) if rated else GOLD
             ax.plot(
                 [x],
                 [point.target or 0.0],
-                "o" if changed else "D",
-                color=colour if changed else GOLD,
-                ms=6 if changed else 4,
-                mfc="white" if point.current else (colour if changed else GOLD),
+                "o" if rated else "D",
+                color=colour,
+                ms=6 if rated else 4,
+                mfc="white" if point.current else colour,
                 mew=1.4,
                 zorder=4,
             )
-            if changed:
+            if rated:
                 seen.setdefault(point.rating, None)
         for rating in seen:
             handles.append(
                 Line2D([], [], marker="o", ls="", color=rating_colour(rating), label=rating)
             )
         handles.append(
-            Line2D([], [], marker="o", ls="", mfc="white", color=NAVY, label="This report")
+            Line2D([], [], marker="o", ls="", mfc="white", color=CURRENT, label="This report")
         )
         _draw_labels(ax, points, cur, left, right)
         ax.set_xlim(left, right)
