@@ -39,11 +39,11 @@ from reportgen.figures.style import (
 from reportgen.models.disclosures import RatingPoint, rating_points, years_before
 
 LABEL_SIZE = 6.5
-#: Short enough that with its caption and source the exhibit takes under a quarter of a page:
-#: one that does not fit where the disclosures reach moves on without leaving a hole the page
-#: check reports (checks/pages.py HOLE_FRACTION; A4 less the margins is 253 mm, the chart is
-#: printed at 90% of the measure).
-CHART_HEIGHT_IN = 1.9
+#: Short enough that with its caption, source and margin the exhibit takes under a quarter of
+#: a page (about 55 of 63 mm): one that does not fit where the disclosures reach moves on
+#: without leaving a hole the page check reports (checks/pages.py HOLE_FRACTION; A4 less the
+#: margins is 253 mm; the chart prints at 90% of the measure, 1.8 in high -> 41 mm).
+CHART_HEIGHT_IN = 1.8
 #: The house's stock ratings each in its own colour; any other rating in grey.
 RATING_COLOURS = {"overweight": GREEN, "equal-weight": NAVY, "underweight": RED}
 #: The legend's ring for this report's point (drawn in its rating's colour).
