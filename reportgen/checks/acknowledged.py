@@ -86,7 +86,7 @@ def _label(value: Any) -> str | None:
     """A row or column label as check prints it (YAML may read 2025 as a number)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float):
         return f"{value:g}"
     return value.strip() if isinstance(value, str) and value.strip() else None
 
@@ -117,81 +117,75 @@ def load_acknowledgements(project: Project) -> tuple[Acknowledgement, ...]:
     found: list[Acknowledgement] = []
     seen: dict[tuple[str, str, str], int | None] = {}
     for index, entry in enumerate(doc):
-        at = line_of(doc, index)
-        if not isinstance(entry, Mapping):
-            problems.add(shown, at, None, "expected a mapping: file, row, column, reason")
-            continue
-        for key in entry:
-            if key not in ENTRY_KEYS:
+        for ack in _entry(entry, line_of(doc, index), shown, problems):
+            key = (ack.file, ack.row, ack.column)
+            if key in seen:
                 problems.add(
                     shown,
-                    line_of(entry, key),
-                    key,
-                    f"unknown key; expected one of: {', '.join(ENTRY_KEYS)}",
+                    ack.line,
+                    "column",
+                    f"{ack.file}: {ack.row}: column '{ack.column}' is acknowledged twice "
+                    f"(first on line {seen[key]})",
                 )
-        missing = [k for k, required in ENTRY_KEYS.items() if required and k not in entry]
-        for key in missing:
-            problems.add(shown, at, key, "required key is missing")
-        if missing:
-            continue
-        file, row = _label(entry["file"]), _label(entry["row"])
-        raw_columns = entry["column"]
-        columns = (
-            [_label(c) for c in raw_columns]
-            if isinstance(raw_columns, list)
-            else [_label(raw_columns)]
-        )
-        reason = entry["reason"].strip() if isinstance(entry["reason"], str) else ""
-        ok = True
-        if file is None:
+                continue
+            seen[key] = ack.line
+            found.append(ack)
+    problems.raise_if_any(DataError)
+    return tuple(found)
+
+
+def _entry(entry: Any, at: int | None, shown: str, problems: ProblemList) -> list[Acknowledgement]:
+    """One entry's acknowledgements (one a column); its problems go to ``problems``."""
+    if not isinstance(entry, Mapping):
+        problems.add(shown, at, None, "expected a mapping: file, row, column, reason")
+        return []
+    for key in entry:
+        if key not in ENTRY_KEYS:
             problems.add(
                 shown,
-                line_of(entry, "file"),
+                line_of(entry, key),
+                key,
+                f"unknown key; expected one of: {', '.join(ENTRY_KEYS)}",
+            )
+    missing = [k for k, required in ENTRY_KEYS.items() if required and k not in entry]
+    for key in missing:
+        problems.add(shown, at, key, "required key is missing")
+    if missing:
+        return []
+    file, row = _label(entry["file"]), _label(entry["row"])
+    raw = entry["column"]
+    columns = [_label(c) for c in raw] if isinstance(raw, list) else [_label(raw)]
+    reason = entry["reason"].strip() if isinstance(entry["reason"], str) else ""
+    wrong = []
+    if file is None:
+        wrong.append(
+            (
                 "file",
                 "expected the file as `reportgen check` prints it (e.g. data/market/chips.csv)",
             )
-            ok = False
-        if row is None:
-            problems.add(
-                shown, line_of(entry, "row"), "row", "expected the row label as check prints it"
-            )
-            ok = False
-        if not columns or any(c is None for c in columns):
-            problems.add(
-                shown,
-                line_of(entry, "column"),
-                "column",
-                "expected a column name as check prints it, or a list of them",
-            )
-            ok = False
-        if not reason:
-            problems.add(
-                shown,
-                line_of(entry, "reason"),
+        )
+    if row is None:
+        wrong.append(("row", "expected the row label as check prints it"))
+    if not columns or any(c is None for c in columns):
+        wrong.append(("column", "expected a column name as check prints it, or a list of them"))
+    if not reason:
+        wrong.append(
+            (
                 "reason",
                 "a reason is required: why the published value may differ (e.g. a misprint "
                 "in the source, NM from a loss base)",
             )
-            ok = False
-        published = _published(entry, len(columns), shown, problems)
-        if not ok or published is False:
-            continue
-        for column, value in zip(columns, published, strict=True):
-            assert file is not None and row is not None and column is not None
-            key = (file, row, column)
-            if key in seen:
-                problems.add(
-                    shown,
-                    at,
-                    "column",
-                    f"{file}: {row}: column '{column}' is acknowledged twice "
-                    f"(first on line {seen[key]})",
-                )
-                continue
-            seen[key] = at
-            found.append(Acknowledgement(file, row, column, reason, value, at))
-    problems.raise_if_any(DataError)
-    return tuple(found)
+        )
+    for key, message in wrong:
+        problems.add(shown, line_of(entry, key), key, message)
+    published = _published(entry, len(columns), shown, problems)
+    if wrong or published is False:
+        return []
+    assert isinstance(published, list)
+    return [
+        Acknowledgement(str(file), str(row), str(column), reason, value, at)
+        for column, value in zip(columns, published, strict=True)
+    ]
 
 
 def _published(
