@@ -335,5 +335,63 @@ def releases(project: Project, slug: str | None) -> None:
         click.echo(line)
 
 
+@main.command()
+@click.argument("slug")
+@click.option(
+    "--recipients",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="CSV of recipients (name,firm,email): one stamped copy each in the release's outbox/.",
+)
+@click.pass_obj
+@_fail_cleanly
+def publish(project: Project, slug: str, recipients: Path | None) -> None:
+    """Build SLUG strictly and write it as an immutable release in releases/SLUG/<id>/,
+    recorded in the release registry."""
+    from reportgen.progress import Reporter
+    from reportgen.publish.release import publish_report
+
+    made = publish_report(project, slug, recipients, Reporter(quiet=True))
+    click.echo(f"published {slug} as {made.release.release_id}: {project.shown(made.folder)}/")
+    for copy in made.copies:
+        click.echo(f"copy     {copy.file} for {copy.email}")
+    if made.mail_failures:
+        for failure in made.mail_failures:
+            click.echo(f"error: {failure}", err=True)
+        click.echo(
+            f"{len(made.mail_failures)} copy(ies) not sent; the release was made, and the next "
+            "publish will try to send them again.",
+            err=True,
+        )
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("release")
+@click.pass_obj
+@_fail_cleanly
+def verify(project: Project, release: str) -> None:
+    """Re-hash RELEASE (a release folder or id) against its manifest, the PDF's attachments
+    and the registry's record; list every changed, missing or added file."""
+    from reportgen.publish.verify import check_release
+
+    result = check_release(project, release)
+    for note in result.notes:
+        click.echo(note, err=True)
+    if result.problems:
+        for problem in result.problems:
+            click.echo(f"error: {problem}", err=True)
+        n = len(result.problems)
+        click.echo(
+            f"{n} problem{'s' if n != 1 else ''} found; the release is not as published.", err=True
+        )
+        sys.exit(2)
+    registry = ", registry record" if result.registry_checked else ""
+    click.echo(
+        f"verified: {result.files} files, {result.attachments} attachments{registry} "
+        f"({project.shown(result.folder) if result.folder else release})"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
