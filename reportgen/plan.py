@@ -31,6 +31,7 @@ PACKAGE = Path(__file__).resolve().parent
 #: lives in a non-builder module (figures/company_data.py, figures/sector_style.py), never in one
 #: builder module imported by another.
 BUILDER_MODULES = (
+    "figures/changes.py",
     "figures/company_charts.py",
     "figures/company_tables.py",
     "figures/disclosures.py",

@@ -235,8 +235,9 @@ def _run_locked(
         raise DataError(problems.items)
     if ds is not None:  # the disclosures' rating-history charts, placed from the history
         from reportgen.reports.disclosures import with_history_exhibits
+        from reportgen.reports.history import with_changes  # and the changes since the last note
 
-        definitions = [with_history_exhibits(ds, d) for d in definitions]
+        definitions = [with_history_exhibits(ds, with_changes(ds, d)) for d in definitions]
     if not plan.stale and not report_slugs_exist(project):
         raise BuildError(
             [

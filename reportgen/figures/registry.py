@@ -233,6 +233,7 @@ def load_builders() -> None:
     """Import every builder module so its exhibits register themselves."""
     # The same modules as plan.BUILDER_MODULES (which hashes each for its own exhibits).
     from reportgen.figures import (  # noqa: F401
+        changes,
         company_charts,
         company_tables,
         disclosures,

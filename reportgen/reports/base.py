@@ -12,6 +12,7 @@ from reportgen.data.dataset import Dataset
 from reportgen.errors import Problem
 from reportgen.models import pricing
 from reportgen.prose_api import prose_api
+from reportgen.publish.model import CoveredCompany
 from reportgen.reports.definition import ReportDefinition
 
 
@@ -121,6 +122,13 @@ class ReportType:
     def history_companies(self, definition: ReportDefinition) -> tuple[str, ...]:
         """Companies whose rating and price-target history the disclosures chart (the ones the
         report rates; none by default)."""
+        return ()
+
+    def release_facts(
+        self, ds: Dataset, definition: ReportDefinition
+    ) -> tuple[CoveredCompany, ...]:
+        """The covered companies a release of this report records (publish/model.py
+        CoveredCompany: rating, price, target, key estimates); none by default."""
         return ()
 
     def key_figures(self, ds: Dataset, definition: ReportDefinition) -> list[str]:

@@ -68,6 +68,9 @@ class Section:
     exhibits: tuple[ExhibitRef, ...]
     part: str | None = None
     company: str | None = None
+    #: Placed by the report type, not report.yaml (reports/history.py: changes since the
+    #: company's last note); its layout needs no section keys.
+    automatic: bool = False
 
 
 @dataclass(frozen=True)

@@ -387,7 +387,7 @@ def changes_section(
         title = CHANGES_TITLE if single else f"{company.short_name}: changes since our last note"
         params = MappingProxyType({"company": slug, "date": definition.date.isoformat()})
         ref = ExhibitRef(CHANGES_EXHIBIT, 0, params, name=f"{CHANGES_EXHIBIT}-{slug}")
-        section = Section(title, None, (ref,), None, slug if not single else None)
+        section = Section(title, None, (ref,), None, slug, automatic=True)
         sections.insert(_valuation_index(sections, slug, single), section)
     if len(sections) == len(definition.sections):
         return definition

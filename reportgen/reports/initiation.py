@@ -23,8 +23,10 @@ from reportgen.models.company import (
 )
 from reportgen.models.valuation import RIValuation, RIYear
 from reportgen.prose_api import allow_prose, prose_api
+from reportgen.publish.model import CoveredCompany, Estimate
 from reportgen.reports.base import ReportType, report_type
 from reportgen.reports.definition import DEFINITION_FILE, ReportDefinition
+from reportgen.reports.history import ReleaseHistory, estimate_changes, stock_ratings
 from reportgen.reports.queries import QueryError, plain_row
 
 #: Section parts laid out from company data (report.yaml ``sections: - part: ...``).
@@ -359,6 +361,19 @@ class _Initiation(ReportType):
         """The rated companies: each gets a rating-history chart in the disclosures."""
         return self.companies_of(definition)
 
+    def changes_companies(self, definition: ReportDefinition) -> tuple[tuple[str, ...], bool]:
+        """The rated companies, each with a "changes since our last note" section when it
+        was published before (reports/history.py), and whether the report has one company."""
+        return self.companies_of(definition), definition.company is not None
+
+    def release_facts(
+        self, ds: Dataset, definition: ReportDefinition
+    ) -> tuple[CoveredCompany, ...]:
+        """Each rated company as this report rates it, with the first page's key estimates."""
+        return tuple(
+            covered_company_of(ds, slug, definition.shown) for slug in self.companies_of(definition)
+        )
+
     def check(self, ds: Dataset, definition: ReportDefinition) -> tuple[SectionMeta, ...]:
         """Validate the company keys of report.yaml; every problem is listed, then abort."""
         doc = _read_definition(definition)
@@ -438,14 +453,56 @@ class _Initiation(ReportType):
         metas = self.check(ds, definition)
         slugs = self.covered(ds, definition)
         valuations = _values(ds, slugs, definition.shown)
+        history, order = ReleaseHistory.of(ds), stock_ratings(ds)
+        changes = {}
+        for s in slugs:
+            current = covered_company(ds.companies[s], valuations[s])
+            previous = history.previous(s, definition.date, current)
+            changes[s] = estimate_changes(previous, current, order)
+        rest = iter(metas)
         return {
-            "section_meta": metas,
+            "section_meta": tuple(
+                SectionMeta(None, s.company) if s.automatic else next(rest)
+                for s in definition.sections
+            ),
+            # Rating and target actions against each company's previous release.
+            "actions": {s: changes[s].actions for s in slugs},
             "companies": {s: ds.companies[s] for s in slugs},
             "valuations": valuations,
             "key_data": {s: key_data(ds.companies[s], valuations[s]) for s in slugs},
             "scenario_order": SCENARIO_ORDER,
             "estimates": {s: key_estimates(ds.companies[s], valuations[s]) for s in slugs},
         }
+
+
+def covered_company(company: Company, valuation: CompanyValuation) -> CoveredCompany:
+    """The company as a release records it: identity, rating, price and target, and the
+    revenue and net profit of every year the first page's key estimates show (the company
+    model holds no EPS, so none is recorded)."""
+    periods = key_estimates(company, valuation).periods
+    unit = f"{company.currency} mn"
+    estimates = tuple(
+        Estimate(metric, period, float(value), unit)
+        for metric, values in (("revenue", valuation.revenue), ("net_profit", valuation.net_profit))
+        for period in periods
+        if (value := _float(values.get(period))) is not None
+    )
+    return CoveredCompany(
+        company=company.slug,
+        name=company.name,
+        ticker=company.ticker,
+        rating=company.rating,
+        price=float(company.price),
+        price_date=company.price_date.isoformat(),
+        price_target=float(valuation.target),
+        currency=company.listing_currency,
+        estimates=estimates,
+    )
+
+
+def covered_company_of(ds: Dataset, slug: str, shown: str) -> CoveredCompany:
+    """``covered_company`` for the company folder ``slug``, valued as the report values it."""
+    return covered_company(ds.companies[slug], _values(ds, (slug,), shown)[slug])
 
 
 def key_estimates(company: Company, valuation: CompanyValuation) -> KeyEstimates:
