@@ -1,17 +1,20 @@
 """Sending recipient copies by e-mail, where house.yaml names an SMTP server.
 
-Each copy is sent once: a copy the registry records as sent is never sent again, and the
-registry records the send as soon as the server accepts the message. Delivery is at most
-once: before handing a copy to the server the registry notes the attempt (INTERRUPTED as
-the copy's last error); if the run dies between the server's acceptance and the record,
-that note stays, and later runs report the copy instead of sending it again
-(``resend_interrupted=True`` sends such copies again once someone has checked). A refused
-copy or an unreachable server is recorded with its reason and retried on the next run. The
-Message-ID is the copy's hash, so a mail system can also recognise a copy sent twice.
+A copy the registry records as sent is never sent again; the registry records the send as
+soon as the server accepts the message. Delivery is at most once: a copy refused by the
+server (at MAIL, RCPT or DATA) or never handed over (server unreachable, connection lost
+before DATA) is recorded with its reason and retried on the next run. From the moment the
+message body is handed over until its acceptance is recorded, the registry holds the note
+UNKNOWN as the copy's last error; a run that dies in that window (or loses the connection
+before the server's answer) leaves the note, and later runs report that copy instead of
+sending it again (``resend_unknown=True`` sends it again once someone has checked that it
+did not arrive). The Message-ID is the copy's hash, so a mail system can also recognise a
+copy that was sent twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -32,8 +35,10 @@ from reportgen.publish.recipients import email_problem
 
 #: Seconds to wait for the server at each step (connect, each command).
 TIMEOUT = 10
-#: The note an attempt leaves until the server's acceptance is recorded (module docstring).
-INTERRUPTED = "interrupted: handed to the SMTP server but not recorded as sent"
+#: The note a copy carries while the server may have it (module docstring): every note
+#: starting with it means "perhaps delivered, not sent again".
+UNKNOWN = "delivery unknown"
+INTERRUPTED = f"{UNKNOWN}: handed to the SMTP server, but its answer was never recorded"
 KEYS = ("host", "port", "from", "starttls", "username", "password_env")
 
 Progress = Callable[[str], None]
@@ -196,6 +201,26 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     return server
 
 
+def _envelope(server: smtplib.SMTP, sender: str, recipient: str) -> None:
+    """MAIL FROM and RCPT TO for one copy (what SMTP.sendmail does before DATA), so a refusal
+    here is known to precede the hand-over of the message."""
+    server.ehlo_or_helo_if_needed()
+    code, answer = server.mail(sender)
+    if code != 250:
+        _reset(server)
+        raise smtplib.SMTPSenderRefused(code, answer, sender)
+    code, answer = server.rcpt(recipient)
+    if code not in (250, 251):
+        _reset(server)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
+
+
+def _reset(server: smtplib.SMTP) -> None:
+    """RSET after a refusal, so the next copy starts a fresh transaction."""
+    with contextlib.suppress(OSError, smtplib.SMTPException):
+        server.rset()  # if the connection is lost, the next MAIL FROM reports it
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [f"{code} {msg.decode(errors='replace')}" for code, msg in exc.recipients.values()]
@@ -212,7 +237,7 @@ def send_pending(
     registry: CopyRegistry,
     house: Mapping[str, Any],
     progress: Progress,
-    resend_interrupted: bool = False,
+    resend_unknown: bool = False,
 ) -> list[str]:
     """Send every copy the registry has not recorded as sent; returns '<email>: <reason>' per
     copy not sent (refused, unreachable server, missing or changed file, or a send that was
@@ -226,9 +251,9 @@ def send_pending(
     for copy in registry.copies():
         if copy.sent_at is not None:
             continue
-        if copy.last_error == INTERRUPTED and not resend_interrupted:
+        if (copy.last_error or "").startswith(UNKNOWN) and not resend_unknown:
             failures.append(
-                f"{copy.email}: {INTERRUPTED} ({copy.file}); it may have been "
+                f"{copy.email}: {copy.last_error} ({copy.file}); it may have been "
                 "delivered, so it is not sent again"
             )
             continue
@@ -262,23 +287,37 @@ def send_pending(
     try:
         for index, (copy, release, data) in enumerate(pending):
             message = build_message(settings, copy, release, data, house_name)
-            registry.mark_failed(copy.release_id, copy.email, INTERRUPTED)
+            flat = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
             try:
-                server.send_message(message, from_addr=settings.sender, to_addrs=[copy.email])
-            except (
-                smtplib.SMTPRecipientsRefused,
-                smtplib.SMTPDataError,
-                smtplib.SMTPSenderRefused,
-            ) as exc:
+                _envelope(server, settings.sender, copy.email)
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
                 registry.mark_failed(copy.release_id, copy.email, _reason(exc))
                 failures.append(f"{copy.email}: {_reason(exc)}")
                 continue
             except (OSError, smtplib.SMTPException) as exc:
-                # The connection is gone: this copy and the rest wait for the next run.
-                reason = _reason(exc)
+                # The connection is gone before this copy was handed over: it and the rest
+                # wait for the next run.
                 for later, _, _ in pending[index:]:
-                    registry.mark_failed(later.release_id, later.email, reason)
-                    failures.append(f"{later.email}: {reason}")
+                    registry.mark_failed(later.release_id, later.email, _reason(exc))
+                    failures.append(f"{later.email}: {_reason(exc)}")
+                return failures
+            registry.mark_failed(copy.release_id, copy.email, INTERRUPTED)
+            try:
+                server.data(flat)
+            except smtplib.SMTPDataError as exc:  # the server answered: not accepted
+                registry.mark_failed(copy.release_id, copy.email, _reason(exc))
+                failures.append(f"{copy.email}: {_reason(exc)}")
+                _reset(server)
+                continue
+            except (OSError, smtplib.SMTPException) as exc:
+                # Lost while the server had the message: perhaps delivered, never re-sent.
+                lost = _reason(exc)
+                note = f"{UNKNOWN}: the connection was lost before the server answered ({lost})"
+                registry.mark_failed(copy.release_id, copy.email, note)
+                failures.append(f"{copy.email}: {note}; it is not sent again")
+                for later, _, _ in pending[index + 1 :]:
+                    registry.mark_failed(later.release_id, later.email, _reason(exc))
+                    failures.append(f"{later.email}: {_reason(exc)}")
                 return failures
             registry.mark_sent(copy.release_id, copy.email, _now())
             progress(f"sent {PurePosixPath(copy.file).name} to {copy.email}")

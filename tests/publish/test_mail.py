@@ -3,6 +3,7 @@ SQLite registry: one message per recipient, refusals and outages retried, nothin
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import hashlib
@@ -16,7 +17,8 @@ from aiosmtpd.controller import Controller
 
 from reportgen.errors import DataError
 from reportgen.project import Project
-from reportgen.publish.mail import INTERRUPTED, SmtpSettings, send_pending, smtp_settings
+from reportgen.publish import mail
+from reportgen.publish.mail import INTERRUPTED, UNKNOWN, SmtpSettings, send_pending, smtp_settings
 from reportgen.publish.model import RecipientCopy, Release
 from reportgen.publish.registry import Registry, open_registry
 from tests.publish.conftest import free_port
@@ -35,6 +37,7 @@ class Collect:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
         self.refuse: set[str] = set()
+        self.slow: set[str] = set()  # accepted, but answered after the client gave up
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
@@ -46,6 +49,8 @@ class Collect:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
+        if self.slow & set(envelope.rcpt_tos):
+            await asyncio.sleep(1.0)
         return "250 OK"
 
 
@@ -201,6 +206,22 @@ def test_crash_between_accept_and_record_never_sends_twice(smtp, published) -> N
     # Once someone has checked that it did not arrive, it can be sent again on purpose.
     assert send_pending(project, registry, house(port), lambda _: None, True) == []
     assert sent_to(handler)[-1] == "li@example.org" and len(handler.messages) == 4
+
+
+def test_connection_lost_during_data_never_sends_twice(smtp, published, monkeypatch) -> None:
+    handler, port = smtp
+    project, registry, _ = published
+    monkeypatch.setattr(mail, "TIMEOUT", 0.3)
+    handler.slow = {"li@example.org"}  # the server takes the message, the client times out
+    failures = send_pending(project, registry, house(port), lambda _: None)
+    assert failures[0].startswith(f"li@example.org: {UNKNOWN}: the connection was lost")
+    assert failures[0].endswith("it is not sent again")
+    assert failures[1].startswith("ann@example.net: ")  # not handed over: retried
+    assert sent_to(handler) == ["jane@example.com", "li@example.org"]
+    handler.slow = set()
+    again = send_pending(project, registry, house(port), lambda _: None)
+    assert len(again) == 1 and again[0].startswith(f"li@example.org: {UNKNOWN}")
+    assert sent_to(handler) == ["jane@example.com", "li@example.org", "ann@example.net"]
 
 
 def test_changed_or_missing_copy_not_sent(smtp, published) -> None:
