@@ -21,6 +21,7 @@ from reportgen.checks.precision import precision_conflicts
 from reportgen.checks.words import check_house_words
 from reportgen.data.companies import COMPANIES_DIR
 from reportgen.data.dataset import Dataset
+from reportgen.data.provenance import printing_in
 from reportgen.data.sources import line_of, read_yaml
 from reportgen.deps import digest, key_of, read_bytes, record_all, recording, watch
 from reportgen.errors import (
@@ -50,9 +51,12 @@ from reportgen.plan import (
     exhibit_reasons,
     findings_path,
     fingerprint,
+    input_key,
     params_key,
+    provenance_path,
 )
 from reportgen.project import Project
+from reportgen.publish.provenance import dataset_index, provenance_json
 from reportgen.publish.snapshot import check_registry_key
 from reportgen.render.bounded import start_bounded
 from reportgen.render.fontembed import embed_fonts
@@ -452,7 +456,7 @@ def build_report(
         printed: list[Printed] = []
         for ref in definition.exhibits:
             progress(f"{definition.slug}: exhibit {ref.number} ({ref.name})")
-            with printed_numbers() as numbers:
+            with printed_numbers() as numbers, printing_in(f"exhibit {ref.name}"):
                 exhibit, rec, fresh = _exhibit(
                     project,
                     ds,
@@ -471,7 +475,7 @@ def build_report(
             if exhibit.svg is not None:
                 svgs.append((project.figures / definition.slug / f"{ref.name}.svg", exhibit.svg))
         progress(f"{definition.slug}: HTML")
-        with printed_numbers() as numbers:
+        with printed_numbers() as numbers, printing_in(f"template {rtype.template}"):
             html = render_report_html(project, ds, definition, exhibits, house)
         printed += numbers
         watch([ack_path(project)])  # it decides which published differences warn
@@ -525,13 +529,17 @@ def build_report(
         raise BuildError(finding_problems(definition.slug, findings))
     found_path = findings_path(project, definition.slug)
     found = findings_to_json(findings).encode("utf-8")
+    prov_path = provenance_path(project, definition.slug)
+    read = {input_key(project, k) for k in reads.digests}
+    prov = provenance_json(definition.slug, printed, layout, dataset_index(ds, read))
     # Only a checked PDF replaces the previous outputs, all together: every file is written
     # in full before any is renamed, so a full disk leaves the previous set as it was.
     html_path = project.build / f"{definition.slug}.html"
     pdf_path = project.build / f"{definition.slug}.pdf"
     changed = [(p, d) for p, d in svgs if not p.exists() or p.read_bytes() != d]
     write_all_atomic(
-        [*changed, (html_path, page), (pdf_path, pdf), (found_path, found)], project.root
+        [*changed, (html_path, page), (pdf_path, pdf), (found_path, found), (prov_path, prov)],
+        project.root,
     )
     # A removed exhibit leaves no orphan SVG behind.
     keep = {path.name for path, _ in svgs}
@@ -545,6 +553,7 @@ def build_report(
         f"build/{definition.slug}.html": hashlib.sha256(page).hexdigest(),
         f"build/{definition.slug}.pdf": hashlib.sha256(pdf).hexdigest(),
         found_path.relative_to(project.root).as_posix(): hashlib.sha256(found).hexdigest(),
+        prov_path.relative_to(project.root).as_posix(): hashlib.sha256(prov).hexdigest(),
     }
     result = BuildResult(
         definition.slug, html_path, pdf_path, tuple(p for p, _ in svgs), time.perf_counter() - start

@@ -13,8 +13,11 @@ import math
 import numbers
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from reportgen.data.provenance import origin_of, where_now, with_origin
 
 DASH = "–"  # shown for a missing value
 #: Largest magnitude formatted: beyond it a float no longer holds every whole number
@@ -42,6 +45,10 @@ class Printed:
     dp: int
     text: str
     unit: str = ""
+    #: Where it was printed and the data it came from (data/provenance.py), for the report's
+    #: provenance file; not part of the quantity.
+    where: str = field(default="", compare=False)
+    origin: Any = field(default=None, compare=False)
 
 
 #: The lists every formatter appends to in this context (one per active recorder). A context
@@ -67,7 +74,7 @@ def _record(value: float, kind: str, dp: int, text: str, unit: str = "") -> str:
     """``text``, recorded by each active recorder."""
     recorders = _RECORDERS.get()
     if recorders:
-        item = Printed(float(value), kind, dp, text, unit)
+        item = Printed(float(value), kind, dp, text, unit, where_now(), origin_of(value))
         for printed in recorders:
             printed.append(item)
     return text
@@ -179,18 +186,20 @@ class Quantity(float):
     quantity's decimals wherever it is cited. Arithmetic on it gives a plain float: a value
     derived from a quantity is a new quantity."""
 
-    __slots__ = ("quantity",)
+    __slots__ = ("quantity", "origin")
     quantity: str
+    origin: Any  # the data cell the value came from (data/provenance.py), if known
 
     def __new__(cls, value: float, quantity: str) -> Quantity:
         if quantity not in PRECISIONS:
             raise ValueError(f"unknown quantity {quantity!r}; declare it in formatting.py")
         self = super().__new__(cls, value)
         self.quantity = quantity
+        self.origin = origin_of(value)
         return self
 
     def __reduce__(self) -> tuple[type[Quantity], tuple[float, str]]:
-        return (Quantity, (float(self), self.quantity))
+        return (Quantity, (with_origin(float(self), self), self.quantity))
 
 
 def quantity(value: float | None, name: str) -> Quantity | None:
@@ -279,7 +288,7 @@ def frac_pct(
     if _missing(value):
         return DASH
     dp = _places(value, dp, "pct", 1)
-    return pct(_checked(value, dp) * 100.0, dp, signed, parens)
+    return pct(with_origin(_checked(value, dp) * 100.0, value), dp, signed, parens)
 
 
 def multiple(value: float | None, dp: Places = None) -> str:

@@ -193,6 +193,11 @@ def findings_path(project: Project, slug: str) -> Path:
     return project.root / ".reportgen-cache" / "findings" / f"{slug}.json"
 
 
+def provenance_path(project: Project, slug: str) -> Path:
+    """Where a build records where each printed number came from (publish/provenance.py)."""
+    return project.root / ".reportgen-cache" / "provenance" / f"{slug}.json"
+
+
 def data_files(project: Project) -> dict[str, str]:
     """Every file under data/ with its hash (a change means: validate again)."""
     found: dict[str, str] = {}

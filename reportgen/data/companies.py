@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from reportgen.data.numbers import NumberRule
+from reportgen.data.provenance import sourced
 from reportgen.data.schemas import Column, TableSchema
 from reportgen.data.sources import LocDict, line_of, read_csv, read_yaml
 from reportgen.data.transcribed import transcription_problems
@@ -337,7 +338,12 @@ def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Co
             if len(problems.items) == before:
                 scenarios[name] = Scenario(
                     name=name,
-                    value=float(sc["value"]),
+                    value=sourced(
+                        float(sc["value"]),
+                        yaml_shown,
+                        line_of(sc, "value"),
+                        f"scenarios.{name}.value",
+                    ),
                     assumptions=" ".join(sc["assumptions"].split()),
                     multiple_published=sc.get("multiple_published"),
                     multiple_basis=str(sc.get("multiple_basis", "")),
@@ -428,17 +434,25 @@ def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Co
                 ]
             )
         model_per_listing = float(rate)
+
+    def cell(node: Any, key: str, path: str) -> Any:
+        """A number of company.yaml, carrying its line and key path (data/provenance.py)."""
+        return sourced(float(node[key]), yaml_shown, line_of(node, key), path)
+
+    def vcell(key: str) -> Any:
+        return cell(val, key, f"valuation.{key}")
+
     valuation = ValuationInputs(
-        risk_free_pct=float(val["risk_free_pct"]),
-        beta=float(val["beta"]),
-        erp_pct=float(val["erp_pct"]),
-        cost_of_equity_pct_stated=float(val["cost_of_equity_pct_stated"]),
-        cost_of_equity_pct_used=float(val["cost_of_equity_pct_used"]),
-        payout_pct=float(val["payout_pct"]),
+        risk_free_pct=vcell("risk_free_pct"),
+        beta=vcell("beta"),
+        erp_pct=vcell("erp_pct"),
+        cost_of_equity_pct_stated=vcell("cost_of_equity_pct_stated"),
+        cost_of_equity_pct_used=vcell("cost_of_equity_pct_used"),
+        payout_pct=vcell("payout_pct"),
         payout_pct_fitted=val.get("payout_pct_fitted"),
         payout_used=str(val.get("payout_used", "stated")),
-        medium_term_growth_pct=float(val["medium_term_growth_pct"]),
-        terminal_growth_pct=float(val["terminal_growth_pct"]),
+        medium_term_growth_pct=vcell("medium_term_growth_pct"),
+        terminal_growth_pct=vcell("terminal_growth_pct"),
         explicit_years=tuple(int(y) for y in val["explicit_years"]),
         through_year=int(val["through_year"]),
         first_year_ri=str(val["first_year_ri"]),
@@ -454,11 +468,11 @@ def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Co
         exchange=doc["exchange"],
         currency=doc["currency"],
         listing_currency=doc["listing_currency"],
-        shares_mn=float(doc["shares_mn"]),
-        price=float(doc["price"]),
+        shares_mn=cell(doc, "shares_mn", "shares_mn"),
+        price=cell(doc, "price", "price"),
         price_date=dt.date.fromisoformat(doc["price_date"]),
         rating=doc["rating"],
-        price_target=float(doc["price_target"]),
+        price_target=cell(doc, "price_target", "price_target"),
         valuation=valuation,
         scenarios=MappingProxyType(scenarios),
         drivers=tuple(doc["drivers"]),

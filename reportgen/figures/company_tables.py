@@ -8,8 +8,9 @@ from typing import Any
 import pandas as pd
 
 from reportgen import formatting as fmt
-from reportgen.data.companies import Company
+from reportgen.data.companies import PERIOD_TABLES, Company
 from reportgen.data.dataset import Dataset
+from reportgen.data.provenance import derived, sourced
 from reportgen.errors import ExhibitDataError
 from reportgen.figures.company_data import (
     ANNUAL,
@@ -86,11 +87,12 @@ def cell(value: Any, kind: str, dp: int = 1) -> str:
     """One financial-table cell by row kind, negatives in parentheses."""
     if value is None or (isinstance(value, float) and value != value):
         return fmt.DASH
+    value = value if isinstance(value, float) else float(value)  # a Sourced keeps its cell
     if kind == "pct":
-        return pct_cell(float(value), dp)
+        return pct_cell(value, dp)
     if kind == "x":
-        return fmt.multiple(float(value), dp)
-    return fmt.number(float(value), dp, parens=True)
+        return fmt.multiple(value, dp)
+    return fmt.number(value, dp, parens=True)
 
 
 def _year_end(company: Company) -> str:
@@ -101,7 +103,7 @@ def _year_end(company: Company) -> str:
 
 
 def _period_exhibit(
-    frame: pd.DataFrame, heading: str, company: Company | None = None
+    frame: pd.DataFrame, heading: str, company: Company | None = None, file: str = ""
 ) -> TableExhibit:
     """A wide table as an exhibit: readable labels, period columns, parentheses for negatives;
     a growth row reads NM where what grows (from ``company``'s statements) is a loss."""
@@ -115,7 +117,7 @@ def _period_exhibit(
         marks = {"subtotal"} if item in SUBTOTALS else set()
         if item.endswith("_published"):
             marks.add("published")
-        cells = [cell(rec[p], kind) for p in periods]
+        cells = [cell(sourced(rec[p], file, int(rec["_line"]), p), kind) for p in periods]
         base = (
             growth_base(company, item)
             if company and base_item(item).startswith("growth_")
@@ -169,10 +171,11 @@ def financial_statements(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit
         )
     frame = company_table(company, str(statement))
     unit = "" if statement == "ratios" else f"{company.currency} mn, "
-    return _period_exhibit(frame, f"{unit}YE {_year_end(company)}", company)
+    file = f"{company.folder}/{PERIOD_TABLES[str(statement)].path}"
+    return _period_exhibit(frame, f"{unit}YE {_year_end(company)}", company, file)
 
 
-def _versus_exhibit(company: Company, frame: pd.DataFrame) -> TableExhibit:
+def _versus_exhibit(company: Company, frame: pd.DataFrame, file: str = "") -> TableExhibit:
     """House, consensus and computed difference for each estimate year."""
     years = [y[:4] for y in versus_columns(frame)]
     columns = [TableColumn(f"{company.currency} mn unless stated", "", "left")]
@@ -187,7 +190,10 @@ def _versus_exhibit(company: Company, frame: pd.DataFrame) -> TableExhibit:
         cells = [line_label(item)]
         marks: set[str] = set()
         for year in years:
-            house, consensus = rec[f"house_{year}e"], rec[f"consensus_{year}e"]
+            house = sourced(rec[f"house_{year}e"], file, int(rec["_line"]), f"house_{year}e")
+            consensus = sourced(
+                rec[f"consensus_{year}e"], file, int(rec["_line"]), f"consensus_{year}e"
+            )
             cells += [cell(house, kind, dp), cell(consensus, kind, dp)]
             diff = None
             known_pair = house == house and consensus == consensus
@@ -195,7 +201,12 @@ def _versus_exhibit(company: Company, frame: pd.DataFrame) -> TableExhibit:
                 cells.append(NM)  # a loss on either side: the difference says nothing
                 continue
             if kind != "pct" and known_pair and consensus:
-                diff = 100.0 * (float(house) / float(consensus) - 1.0)
+                diff = derived(
+                    100.0 * (float(house) / float(consensus) - 1.0),
+                    "100 * (house / consensus - 1)",
+                    house,
+                    consensus,
+                )
             cells.append(pct_cell(diff, 1))
             printed = rec.get(f"diff_pct_{year}e_published")
             known = diff is not None and printed is not None and printed == printed
@@ -247,9 +258,10 @@ def earnings_estimates(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
         )
     name = str(names[0])
     frame = company_table(company, name)
+    file = f"{company.folder}/{PERIOD_TABLES[name].path}"
     if name == "estimates_vs_consensus":
-        return _versus_exhibit(company, frame)
-    return _period_exhibit(frame, f"{company.currency} mn, YE {_year_end(company)}", company)
+        return _versus_exhibit(company, frame, file)
+    return _period_exhibit(frame, f"{company.currency} mn, YE {_year_end(company)}", company, file)
 
 
 @exhibit(

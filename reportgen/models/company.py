@@ -24,6 +24,7 @@ import pandas as pd
 
 from reportgen.data.companies import Company
 from reportgen.data.dataset import Dataset
+from reportgen.data.provenance import derived
 from reportgen.data.sources import line_of
 from reportgen.data.transcribed import retired
 from reportgen.errors import DataError, Problem
@@ -307,7 +308,9 @@ def scenario_values(
         out[name] = ScenarioValue(
             name=name,
             value=sc.value,
-            upside=v.upside(company.price, sc.value),
+            upside=derived(
+                v.upside(company.price, sc.value), "value / price - 1", sc.value, company.price
+            ),
             implied_ps=implied_on(company, sc.value, series, year),
             multiple_published=(
                 None if sc.multiple_published is None else float(sc.multiple_published)
@@ -335,7 +338,12 @@ def value_company(company: Company) -> CompanyValuation:
         target=company.price_target,
         model_value=ri.value_per_share,
         model_vs_target=ri.value_per_share / company.price_target - 1.0,
-        upside=v.upside(company.price, company.price_target),
+        upside=derived(
+            v.upside(company.price, company.price_target),
+            "price_target / price - 1",
+            company.price_target,
+            company.price,
+        ),
         scenarios=MappingProxyType(scenario_values(company, revenue, profit)),
         implied_ps=implied_on(company, company.price_target, revenue, first),
         implied_pe=implied_on(company, company.price_target, profit, first),

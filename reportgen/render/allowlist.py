@@ -25,6 +25,7 @@ from jinja2.runtime import LoopContext, Undefined
 from jinja2.utils import pass_environment, pass_eval_context
 from markupsafe import Markup
 
+from reportgen.data.provenance import Sourced
 from reportgen.formatting import Quantity, round_filter
 from reportgen.prose_api import PROSE_ATTRS, allow_prose, prose_names
 
@@ -47,6 +48,7 @@ SCALARS: frozenset[type] = frozenset(
         *(str, Markup, int, float, bool, type(None), Decimal),
         *(dt.date, dt.datetime, dt.timedelta),
         Quantity,  # a float tagged with its declared precision (formatting.py)
+        Sourced,  # a float tagged with the data cell it came from (data/provenance.py)
     }
 )
 _TEXT_METHODS = frozenset(
@@ -73,6 +75,7 @@ PLAIN_METHODS: dict[type, frozenset[str]] = {
     int: frozenset(),
     float: frozenset({"is_integer"}),
     Quantity: frozenset({"is_integer"}),
+    Sourced: frozenset({"is_integer"}),
     bool: frozenset(),
     type(None): frozenset(),
     Decimal: frozenset(),

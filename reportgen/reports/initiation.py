@@ -11,9 +11,11 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from reportgen import formatting
-from reportgen.data.companies import Company, Scenario, ValuationInputs
+from reportgen.data.companies import PERIOD_TABLES, Company, Scenario, ValuationInputs
 from reportgen.data.dataset import Dataset
+from reportgen.data.provenance import derived, sourced
 from reportgen.data.sources import LocDict, LocList, line_of, read_yaml
+from reportgen.data.validate import LINE
 from reportgen.errors import DataError, Problem, ProblemList, SpecError
 from reportgen.models.company import (
     CompanyValuation,
@@ -74,7 +76,7 @@ class KeyData:
     @property
     def market_cap_bn(self) -> float:
         """Market capitalisation in billions of the listing currency."""
-        return self.market_cap_mn / 1000.0
+        return derived(self.market_cap_mn / 1000.0, "market_cap_mn / 1000", self.market_cap_mn)
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,9 @@ class Statements:
         value = _float(rows.iloc[0][period])
         if value is None:
             raise QueryError(f"{c.folder}/{table}.csv: '{line_item}' has no value in {period}")
-        return value
+        spec = PERIOD_TABLES.get(table)
+        file = f"{c.folder}/{spec.path if spec else f'{table}.csv'}"
+        return sourced(value, file, int(rows.iloc[0][LINE]), period)
 
 
 @prose_api("of")
@@ -261,7 +265,9 @@ def key_data(company: Company, valuation: CompanyValuation) -> KeyData:
         target=valuation.target,
         upside=valuation.upside,
         shares_mn=company.shares_mn,
-        market_cap_mn=company.price * company.shares_mn,
+        market_cap_mn=derived(
+            company.price * company.shares_mn, "price * shares_mn", company.price, company.shares_mn
+        ),
     )
 
 

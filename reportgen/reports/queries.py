@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 
 from reportgen.data.dataset import Dataset, Day0Catalogue
+from reportgen.data.provenance import derived, sourced
+from reportgen.data.validate import LINE
 from reportgen.models import pricing
 from reportgen.prose_api import prose_api
 
@@ -133,15 +135,23 @@ class Market:
         return self._ds.table("llm_promotions")
 
     def _row(self, row: pd.Series) -> ModelPrice:
+        file, line = self._ds.files["llm_pricing"], int(row[LINE])
+        price_in = sourced(float(row["input_usd"]), file, line, "input_usd")
+        price_out = sourced(float(row["output_usd"]), file, line, "output_usd")
         return ModelPrice(
             model=row["model"],
             provider=row["provider"],
             region=row["region"],
             flagship=bool(row["flagship"]),
-            input=float(row["input_usd"]),
-            output=float(row["output_usd"]),
-            blended=float(row["blended_3_1_usd"]),
-            io_ratio=float(row["io_ratio"]),
+            input=price_in,
+            output=price_out,
+            blended=derived(
+                float(row["blended_3_1_usd"]),
+                "(3 * input_usd + output_usd) / 4",
+                price_in,
+                price_out,
+            ),
+            io_ratio=derived(float(row["io_ratio"]), "output_usd / input_usd", price_in, price_out),
             output_published=_number_or_none(row.get("output_usd_published")),
         )
 
@@ -273,7 +283,14 @@ class Shipments:
         rows = self._frame[(self._frame["vendor_group"] == group) & (self._frame["year"] == year)]
         if rows.empty:
             raise QueryError(f"no shipments for '{group}' in {year}")
-        return float(rows.iloc[0][column])
+        value = float(rows.iloc[0][column])
+        if column == "share_pct":  # data/metrics.py add_shipment_shares
+            units, total = self._get(group, year, "units_mn"), self._get("Total", year, "units_mn")
+            return derived(value, "100 * units_mn / units_mn of the year's Total", units, total)
+        line = rows.iloc[0][LINE]
+        if line is None or line != line:
+            return value  # the derived remainder (total less the groups stated): not carried
+        return sourced(value, self._ds.files["china_ai_shipments"], int(line), column)
 
     def units(self, group: str, year: int) -> float:
         """Units shipped (mn)."""
@@ -301,7 +318,8 @@ class GpgpuMarket:
         rows = f[(f["metric"] == metric) & (f["segment"] == segment) & (f["year"] == year)]
         if rows.empty:
             raise QueryError(f"no {metric} for {segment} in {year} in market/gpgpu_market.csv")
-        return float(rows.iloc[0]["value_pct"])
+        file, line = self._ds.files["gpgpu_market"], int(rows.iloc[0][LINE])
+        return sourced(float(rows.iloc[0]["value_pct"]), file, line, "value_pct")
 
     def localization(self, segment: str, year: str) -> float:
         """A stated localization rate in percent."""
