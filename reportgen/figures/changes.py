@@ -26,8 +26,8 @@ from reportgen.reports.history import (
     stock_ratings,
 )
 
-TITLE = "Changes since our last note: rating, price target and key estimates"
-SOURCE = "Source: our estimates; previous values as published in our last note on the company"
+TITLE = "Rating, price target and key estimates: our last note and this one"
+SOURCE = "Our estimates; previous values as published in our last note on the company"
 
 
 def _report_day(params: Mapping[str, Any]) -> dt.date | None:

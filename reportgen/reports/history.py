@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
@@ -324,6 +325,27 @@ def mentioned_companies(
         if slug in named or any(_mentions(n, joined) for n in names):
             found.append(slug)
     return tuple(found)
+
+
+def report_texts(ds: Dataset, definition: ReportDefinition) -> tuple[str, ...]:
+    """What a report prints, built again: its prose rendered and its body's exhibits built
+    (what ``mentioned_companies`` reads when no build is at hand, e.g. when publishing)."""
+    from reportgen.build import build_exhibit
+    from reportgen.deps import read_bytes
+    from reportgen.render.prose import decode_prose, render_prose
+    from reportgen.reports.base import load_report_types
+
+    rtype = load_report_types()[definition.type]()
+    numbers = {r.name: r.number for r in definition.exhibits}
+    context = {**rtype.prose_context(ds, definition), "fig": lambda n: f"Figure {numbers[n]}"}
+    folder = PurePosixPath(definition.shown).parent
+    texts = []
+    for name in definition.prose_files():
+        shown = str(folder / name)
+        data = read_bytes(definition.folder / name)
+        texts.append(str(render_prose(decode_prose(data, shown), shown, context)))
+    body = [build_exhibit(ds, definition, r) for s in definition.sections for r in s.exhibits]
+    return (*texts, *exhibit_texts(body))
 
 
 # --- the automatic section ---------------------------------------------------------------------

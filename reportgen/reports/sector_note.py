@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from reportgen.data.dataset import Dataset
+from reportgen.publish.model import CoveredCompany
 from reportgen.reports.base import ReportType, report_type
 from reportgen.reports.definition import ReportDefinition
 from reportgen.reports.queries import Day0, GpgpuMarket, Market, Shipments
@@ -27,6 +28,17 @@ class SectorNote(ReportType):
             "shipments": Shipments(ds),
             "gpgpu": GpgpuMarket(ds),
         }
+
+    def release_facts(
+        self, ds: Dataset, definition: ReportDefinition
+    ) -> tuple[CoveredCompany, ...]:
+        """The covered companies the note's prose or exhibits cite (as its stocks-mentioned
+        table lists them), each as its company data rate it."""
+        from reportgen.reports.history import mentioned_companies, report_texts
+        from reportgen.reports.initiation import covered_company_of
+
+        slugs = mentioned_companies(ds, definition, report_texts(ds, definition))
+        return tuple(covered_company_of(ds, slug, definition.shown) for slug in slugs)
 
     def page_context(self, ds: Dataset, definition: ReportDefinition) -> dict[str, Any]:
         """The data as-of line shown under the rating box."""
