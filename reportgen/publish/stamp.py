@@ -156,6 +156,54 @@ def _set_metadata(pdf: pikepdf.Pdf, recipient: Recipient, release_id: str, line:
             meta["pdf:Keywords"] = keywords
 
 
+def _font_names(document: pikepdf.Pdf) -> set[str]:
+    """Every font name (BaseFont, with its subset tag) in the document."""
+    names = set()
+    for obj in document.objects:
+        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == pikepdf.Name.Font:
+            names.add(str(obj.get("/BaseFont", "")))
+    return names
+
+
+def _retag_fonts(document: pikepdf.Pdf, form: pikepdf.Object) -> None:
+    """Give the stamp's font subsets tags no other font in the document has.
+
+    WeasyPrint derives a subset's six-letter tag from the font alone, so the stamp's subset of
+    DejaVu Sans would share the release's tag; ISO 32000 (9.6.4) asks different subsets of
+    one file to carry different tags. The new tag comes from the subset's own bytes, so the
+    copy's bytes stay the same for the same inputs.
+    """
+    fonts = form.get("/Resources", {}).get("/Font", {})
+    taken = _font_names(document)
+    for key in sorted(fonts.keys()):
+        font = fonts[key]
+        base = str(font.get("/BaseFont", ""))
+        if "+" not in base:
+            continue
+        name = base.split("+", 1)[1]
+        descendants = font.get("/DescendantFonts")
+        target = descendants[0] if descendants is not None else font
+        descriptor = target.get("/FontDescriptor")
+        program = b""
+        if descriptor is not None:
+            for k in ("/FontFile2", "/FontFile3", "/FontFile"):
+                if k in descriptor:
+                    program = descriptor[k].read_raw_bytes()
+        digest = hashlib.sha256(program + base.encode()).digest()
+        for n in range(100):
+            letters = hashlib.sha256(digest + bytes([n])).digest()[:6]
+            tag = "".join(chr(ord("A") + b % 26) for b in letters)
+            if f"/{tag}+{name}" not in taken:
+                break
+        new = pikepdf.Name(f"/{tag}+{name}")
+        taken.add(str(new))
+        font.BaseFont = new
+        if descendants is not None:
+            target.BaseFont = new
+        if descriptor is not None:
+            descriptor.FontName = new
+
+
 def _overlay(
     document: pikepdf.Pdf, page: pikepdf.Page, form: pikepdf.Object, box: tuple[float, ...]
 ) -> None:
@@ -197,6 +245,7 @@ def stamp_copy(pdf: bytes, recipient: Recipient, release_id: str, fonts_dir: Pat
                 io.BytesIO(_render_stamp(line, x1 - x0, y1 - y0, fonts_dir, release_id))
             )
             stamps[box] = document.copy_foreign(rendered.pages[0].as_form_xobject())
+            _retag_fonts(document, stamps[box])
         _overlay(document, page, stamps[box], box)
     _set_metadata(document, recipient, release_id, line)
     out = io.BytesIO()

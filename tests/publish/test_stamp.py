@@ -160,6 +160,15 @@ def test_attachments_pdfa_and_metadata(release: bytes, copy: bytes) -> None:
         assert meta["pdf:Keywords"] == f"alpha, beta; {LINE}"
         assert meta.pdfa_status == "3B"
         assert meta["dc:title"] == "Fixture report"
+        # Different subsets carry different tags (ISO 32000 9.6.4), the stamp's included.
+        fonts = [
+            o
+            for o in new.objects
+            if isinstance(o, pikepdf.Dictionary)
+            and o.get("/Type") == "/Font"
+            and "/DescendantFonts" in o
+        ]
+        assert len({str(f.BaseFont) for f in fonts}) == len(fonts) == 3
         # The stamp's font is embedded (PDF/A): every font of every page has a FontFile2.
         for page in new.pages:
             for form in page.Resources.XObject.values():
