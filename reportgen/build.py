@@ -223,14 +223,16 @@ def render_report_html(
         }
         for s in definition.sections
     ]
+    summary, key_points = prose(definition.summary), prose(definition.key_points)
+    texts = [summary, key_points, *(s["html"] for s in sections)]
     context = {
         "report": definition,
         "house": house,
-        "summary": prose(definition.summary),
-        "key_points": prose(definition.key_points),
+        "summary": summary,
+        "key_points": key_points,
         "sections": sections,
         "fonts_url": "../templates/fonts",  # relative to build/: same bytes in every clone
-        "disclosures": disclosures(ds, definition, house, by_id),
+        "disclosures": disclosures(ds, definition, house, by_id, texts),
         **rtype.page_context(ds, definition),
     }
     env = template_env(project.templates)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -29,6 +30,7 @@ from reportgen.models.disclosures import (
 )
 from reportgen.reports.base import RenderedExhibit, load_report_types
 from reportgen.reports.definition import ExhibitRef, ReportDefinition
+from reportgen.reports.history import exhibit_texts, mentioned_companies
 
 HISTORY_EXHIBIT = "rating-history"
 
@@ -56,7 +58,14 @@ class Disclosures:
     distribution: tuple[RatingShare, ...]
     #: Companies with a current published rating (0: the house has published none yet).
     rated: int
-    stocks_mentioned: tuple[StockMentioned, ...] = ()
+    #: The covered companies the report cites, found when a template first asks (only a
+    #: sector note's does: finding them reads every company's data).
+    mentioned: Callable[[], tuple[StockMentioned, ...]] = field(default=lambda: (), repr=False)
+
+    @functools.cached_property
+    def stocks_mentioned(self) -> tuple[StockMentioned, ...]:
+        """Rows of the stocks-mentioned table, in company folder order."""
+        return self.mentioned()
 
 
 def stock_ratings(house: Mapping[str, Any]) -> tuple[str, ...]:
@@ -135,14 +144,21 @@ def disclosures(
     definition: ReportDefinition,
     house: Mapping[str, Any],
     exhibits: Mapping[str, RenderedExhibit],
-    mentioned: Sequence[str] = (),
+    prose: Sequence[str | None] = (),
 ) -> Disclosures:
-    """The disclosures' computed parts for one report (``exhibits`` by placement name)."""
+    """The disclosures' computed parts for one report (``exhibits`` by placement name,
+    ``prose`` the report's rendered prose: with the body's exhibits, what it cites)."""
     latest = current_ratings(read_history(ds.root.parent), definition.date)
     shares, rated = rating_distribution(sorted(latest.values()), stock_ratings(house))
+
+    def mentioned() -> tuple[StockMentioned, ...]:
+        body = [exhibits[r.name] for s in definition.sections for r in s.exhibits]
+        texts = [str(p) for p in prose if p] + list(exhibit_texts(body))
+        return stocks_mentioned(ds, mentioned_companies(ds, definition, texts))
+
     return Disclosures(
         history_exhibits=tuple(exhibits[r.name] for r in definition.disclosure_exhibits),
         distribution=shares,
         rated=rated,
-        stocks_mentioned=stocks_mentioned(ds, mentioned),
+        mentioned=mentioned,
     )
