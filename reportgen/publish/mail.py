@@ -147,8 +147,8 @@ def _now() -> str:
 def copy_path(
     project: Project, copy: RecipientCopy, releases: list[Release]
 ) -> tuple[Path, Release] | str:
-    """The copy's file and its release, or why neither can be found. Two reports published
-    the same day share a release id; the copy's file name starts with its report's slug."""
+    """The copy's file and its release, or why neither can be found (the copy's file name
+    starts with its report's slug: publish/stamp.py copy_file_name)."""
     candidates = [r for r in releases if r.release_id == copy.release_id]
     name = PurePosixPath(copy.file).name
     matching = [r for r in candidates if name.startswith(f"{r.slug}-{copy.release_id}-")]
@@ -169,11 +169,12 @@ def build_message(
     message = EmailMessage()
     message["From"] = formataddr((house_name, settings.sender)) if house_name else settings.sender
     message["To"] = formataddr((copy.name, copy.email))
-    message["Subject"] = f"{release.title} (release {release.release_id})"
+    title = " ".join(release.title.split())  # one line: a header cannot hold a line break
+    message["Subject"] = f"{title} (release {release.release_id})"
     domain = settings.sender.rsplit("@", 1)[1]
     message["Message-ID"] = f"<{copy.sha256[:40]}@{domain}>"
     message.set_content(
-        f"Dear {copy.name},\n\nattached is {release.title}, release {release.release_id}, "
+        f"Dear {copy.name},\n\nattached is {title}, release {release.release_id}, "
         f"prepared for you.\n\n{house_name}\n".rstrip()
         + "\n"
     )
