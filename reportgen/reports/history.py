@@ -273,6 +273,16 @@ def estimate_changes(
     return EstimateChanges(actions, tuple(rows))
 
 
+def changes_of(ds: Dataset, definition: ReportDefinition, slug: str) -> EstimateChanges:
+    """A covered company's changes since its previous release, as of the report's date
+    (prose: ``changes.metax.actions.target_action``)."""
+    from reportgen.reports.initiation import covered_company_of
+
+    current = covered_company_of(ds, slug, definition.shown)
+    previous = ReleaseHistory.of(ds).previous(slug, definition.date, current)
+    return estimate_changes(previous, current, stock_ratings(ds))
+
+
 # --- companies a report mentions ----------------------------------------------------------------
 
 

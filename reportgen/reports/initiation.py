@@ -28,7 +28,7 @@ from reportgen.prose_api import allow_prose, prose_api
 from reportgen.publish.model import CoveredCompany, Estimate
 from reportgen.reports.base import ReportType, report_type
 from reportgen.reports.definition import DEFINITION_FILE, ReportDefinition
-from reportgen.reports.history import ReleaseHistory, estimate_changes, stock_ratings
+from reportgen.reports.history import ReleaseHistory, changes_of, estimate_changes, stock_ratings
 from reportgen.reports.queries import QueryError, plain_row
 
 #: Section parts laid out from company data (report.yaml ``sections: - part: ...``).
@@ -452,6 +452,8 @@ class _Initiation(ReportType):
             "chips": Chips(ds),
             "peers": Peers(ds),
             "statements": Lazy(slugs, lambda slug: Statements(ds.companies[slug])),
+            # Since each company's last note (read from the release history on first use).
+            "changes": Lazy(slugs, lambda slug: changes_of(ds, definition, slug)),
         }
 
     def page_context(self, ds: Dataset, definition: ReportDefinition) -> dict[str, Any]:

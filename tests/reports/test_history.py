@@ -308,3 +308,29 @@ def test_changes_section_before_the_valuation_with_exhibits_renumbered(project: 
     numbers = [r.number for r in placed.exhibits]
     assert numbers == list(range(1, len(numbers) + 1))
     assert len(numbers) == len(definition.exhibits) + 1  # type: ignore[attr-defined]
+
+
+def test_prose_reads_the_changes(project: Path) -> None:
+    """Prose cites the actions and changes through the sandbox (plain values only)."""
+    from reportgen.render.prose import render_prose
+
+    ds, definition = _load(project, "metax")
+    rtype = load_report_types()["company-initiation"]()
+    metax = covered_company(ds.companies["metax"], value_company(ds.companies["metax"]))
+    path = project / HISTORY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    earlier = dataclasses.replace(metax, price_target=900.0, rating="Overweight")
+    path.write_bytes(History((release("2026-01-15-01", earlier),)).to_bytes())
+    try:
+        context = rtype.prose_context(ds, definition)  # type: ignore[arg-type]
+        text = (
+            "We {{ changes.metax.actions.target_action | lower }} our target from "
+            "{{ changes.metax.actions.previous_target | money('Rmb') }} and "
+            "{{ changes.metax.actions.rating_action | lower }} to {{ report.title[:5] }}"
+            " ({{ changes.metax.rows | length }} rows)."
+        )
+        html = str(render_prose(text, "data/reports/metax/x.md", context))
+    finally:
+        path.unlink()
+    rows = sum(e.year.endswith("E") for e in metax.estimates)  # revenue and net profit 2026E
+    assert f"We lower our target from Rmb900.00 and downgrade to MetaX ({rows} rows)." in html
