@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
+from matplotlib.transforms import Bbox
 
 from reportgen import formatting as fmt
 from reportgen.data.companies import Company
@@ -50,8 +51,8 @@ RATING_COLOURS = {"overweight": GREEN, "equal-weight": NAVY, "underweight": RED}
 CURRENT = "#555555"
 #: The shortest time axis drawn (days), so two points a week apart do not fill the width.
 MIN_SPAN_DAYS = 120
-#: Label lanes, in points from the marker: above, below, then further out.
-LANES = (10.0, -10.0, 26.0, -26.0, 42.0)
+#: Label distances from the marker (points), nearest first, tried on the preferred side first.
+LANES = (7.0, 20.0, 33.0)
 TITLE = "Rating and price target history"
 SOURCE = "Meridian Research ratings and price targets as published, company data"
 
@@ -92,21 +93,6 @@ def _label(point: RatingPoint, previous: RatingPoint | None, currency: str) -> s
     return f"{point.rating}\n{target}" if changed or point.current else target
 
 
-def _lanes(spans: Sequence[tuple[float, float]]) -> list[float]:
-    """A vertical offset (points) per label so that no two labels in one lane overlap
-    sideways; ``spans`` are the labels' (left, right) extents in points along the axis."""
-    placed: dict[float, list[tuple[float, float]]] = {lane: [] for lane in LANES}
-    chosen: list[float] = []
-    for left, right in spans:
-        lane = next(
-            (lane for lane in LANES if all(right + 2 < a or left - 2 > b for a, b in placed[lane])),
-            LANES[-1],
-        )
-        placed[lane].append((left, right))
-        chosen.append(lane)
-    return chosen
-
-
 def _axis_range(
     points: Sequence[RatingPoint], prices: Sequence[tuple[dt.date, float]], day: dt.date
 ) -> tuple[float, float]:
@@ -120,38 +106,67 @@ def _axis_range(
     return left - 0.04 * span, right + 0.08 * span
 
 
-def _draw_labels(
-    ax: Axes, points: Sequence[RatingPoint], currency: str, left: float, right: float
-) -> None:
-    """Each point's label in a lane clear of its neighbours, aligned inside the frame."""
-    width_pt = FULL_WIDTH_IN * 72 * 0.86  # the plot area, about
-    per_day = width_pt / (right - left)
-    labels = [_label(p, points[i - 1] if i else None, currency) for i, p in enumerate(points)]
-    aligned = []
-    for point, text in zip(points, labels, strict=True):
-        x = (float(mdates.date2num(point.date)) - left) * per_day
-        w = max(len(line) for line in text.split("\n")) * LABEL_SIZE * 0.62
-        if x - w / 2 < 0:
-            aligned.append(("left", (x, x + w)))
-        elif x + w / 2 > width_pt:
-            aligned.append(("right", (x - w, x)))
-        else:
-            aligned.append(("center", (x - w / 2, x + w / 2)))
-    lanes = _lanes([span for _, span in aligned])
-    for point, text, (ha, _), lane in zip(points, labels, aligned, lanes, strict=True):
-        ax.annotate(
+def _preferred(points: Sequence[RatingPoint], i: int) -> float:
+    """1 to label a point above it, -1 below: below a point whose neighbour's target is
+    higher (a lower target's label under it, a raised one's over it)."""
+    target = points[i].target or 0.0
+    neighbours = [points[j].target for j in (i - 1, i + 1) if 0 <= j < len(points)]
+    return -1.0 if any(t is not None and t > target for t in neighbours) else 1.0
+
+
+def _clear(box: Bbox, frame: Bbox, taken: Sequence[Bbox]) -> bool:
+    """Whether a label's box lies inside the plot frame and off every taken box."""
+    inside = box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
+    return inside and not any(box.overlaps(other) for other in taken)
+
+
+def _draw_labels(fig: Figure, ax: Axes, points: Sequence[RatingPoint], currency: str) -> None:
+    """Each point's label at its marker: above or below it, further out where a nearer place
+    is taken or leaves the plot frame, measured on the laid-out chart (as the chart check
+    measures it), aligned left or right at the frame's edges."""
+    labels = []
+    for i, point in enumerate(points):
+        text = _label(point, points[i - 1] if i else None, currency)
+        label = ax.annotate(
             text,
             (mdates.date2num(point.date), point.target or 0.0),
-            xytext=(0, lane),
+            xytext=(0, LANES[0] * _preferred(points, i)),
             textcoords="offset points",
-            ha=ha,
-            va="bottom" if lane > 0 else "top",
+            ha="center",
+            va="bottom",
             fontsize=LABEL_SIZE,
             bbox=LABEL_BOX,
             color=rating_colour(point.rating),
             fontweight="bold" if point.current else "normal",
             zorder=5,
         )
+        label.set_in_layout(False)  # the layout is fixed before the labels are placed
+        labels.append(label)
+    fig.draw_without_rendering()
+    frame = ax.get_window_extent()
+    to_px = fig.dpi / 72.0
+    marks = []
+    for point in points:
+        x, y = ax.transData.transform((mdates.date2num(point.date), point.target or 0.0))
+        r = 4.0 * to_px
+        marks.append(Bbox.from_extents(x - r, y - r, x + r, y + r))
+    taken: list[Bbox] = list(marks)
+    for i, label in enumerate(labels):
+        sign = _preferred(points, i)
+        places = [(lane * sign, ha) for lane in LANES for ha in ("center", "left", "right")]
+        places += [(-lane * sign, ha) for lane in LANES for ha in ("center", "left", "right")]
+        for offset, ha in places:
+            label.set_position((0, offset))
+            label.set_va("bottom" if offset > 0 else "top")
+            label.set_ha(ha)
+            box = label.get_window_extent().padded(1.5 * to_px)
+            if _clear(box, frame, taken):
+                break
+        else:  # nowhere clear: the first place (the chart check will say so)
+            label.set_position((0, places[0][0]))
+            label.set_va("bottom" if places[0][0] > 0 else "top")
+            label.set_ha("center")
+        taken.append(label.get_window_extent().padded(1.5 * to_px))
 
 
 @exhibit(
@@ -227,7 +242,6 @@ def rating_history(ds: Dataset, params: Mapping[str, Any]) -> Figure:
         handles.append(
             Line2D([], [], marker="o", ls="", mfc="white", color=CURRENT, label="This report")
         )
-        _draw_labels(ax, points, cur, left, right)
         ax.set_xlim(left, right)
         ax.set_ylim(0, top * 1.45)
         ax.set_ylabel(f"{cur} per share")
@@ -255,4 +269,5 @@ def rating_history(ds: Dataset, params: Mapping[str, Any]) -> Figure:
             handlelength=1.6,
             handletextpad=0.4,
         )
+        _draw_labels(fig, ax, points, cur)
     return fig
