@@ -14,6 +14,7 @@ import pandas as pd
 
 from reportgen.data import metrics
 from reportgen.data.companies import Company, load_companies
+from reportgen.data.provenance import sourced_records
 from reportgen.data.schemas import DAY0_MATRIX, SCHEMAS, Column, TableSchema
 from reportgen.data.sources import LocDict, LocList, line_of, read_csv, read_yaml
 from reportgen.data.validate import LINE, validate_table
@@ -91,6 +92,14 @@ class Dataset:
         """A copy of a table, so no caller can change what another sees."""
         self._note(name)
         return self._tables[name].copy()
+
+    def records(self, name: str) -> list[dict[str, Any]]:
+        """A table's rows in file order as dicts, each number read from the file carrying its
+        cell and each derived one its formula (data/provenance.py), for printing."""
+        frame = self.table(name).sort_values(LINE, kind="stable")
+        read = [c.name for c in SCHEMAS[name].columns] if name in SCHEMAS else []
+        formulas = metrics.FORMULAS.get(name, {})
+        return sourced_records(frame.to_dict("records"), self.files[name], read, formulas)
 
     @property
     def day0_catalogue(self) -> Day0Catalogue:

@@ -11,6 +11,30 @@ from reportgen.models import chipcost, pricing
 #: Prices are printed to the cent: each printed price stands for an interval of +/- this.
 PRICE_HALF_CENT = 0.005
 
+_CHIP_INPUTS = (
+    *("die_size_mm2", "dies_per_package", "yield_pct", "wafer_price_usd", "memory_gb"),
+    *("usd_per_16gb", "chips_per_cowos_wafer", "cowos_wafer_price_usd", "gross_margin_pct"),
+    *("market_price_rmb", "import_markup_pct", "fp16_tflops", "fp8_tflops", "power_w"),
+    "market_price_usd_published",
+)
+#: Each derived column a printed number may cite: its formula and the same row's columns it
+#: reads (Dataset.records tags values with them: data/provenance.py).
+FORMULAS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
+    "llm_pricing": {
+        "blended_3_1_usd": ("(3 * input_usd + output_usd) / 4", ("input_usd", "output_usd")),
+        "io_ratio": ("output_usd / input_usd", ("input_usd", "output_usd")),
+    },
+    "chips": {
+        key: (f"models/chipcost.py chip_costs(row).{key}", _CHIP_INPUTS)
+        for key in (
+            *("die_cost_usd", "memory_cost_usd", "packaging_test_cost_usd"),
+            *("manufacturing_cost_usd", "market_price_usd", "original_price_usd"),
+            *("estimated_cost_usd", "other_overheads_usd", "performance_tflops"),
+            *("perf_per_cost", "perf_per_watt"),
+        )
+    },
+}
+
 
 def add_pricing_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     """Blended 3:1 price and output/input ratio for every priced row, with rounding bounds."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextvars
 import math
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -104,3 +104,32 @@ def where_now() -> str:
             return f"{name}:{template.get_corresponding_lineno(frame.f_lineno)}"
         frame = frame.f_back  # type: ignore[assignment]
     return _WHERE.get()
+
+
+#: A derived column's formula and the columns of the same row it reads (data/metrics.py).
+Formula = tuple[str, tuple[str, ...]]
+
+
+def sourced_records(
+    records: Iterable[Mapping[str, Any]],
+    file: str,
+    read: Collection[str],
+    formulas: Mapping[str, Formula],
+) -> list[dict[str, Any]]:
+    """Table rows (dicts with their ``_line``) with each number of a column read from ``file``
+    a Sourced float carrying its cell, and each derived column in ``formulas`` carrying its
+    formula and input cells. A row the file does not hold (a derived row) is left plain."""
+    out = []
+    for record in records:
+        row = dict(record)
+        line = row.get("_line")
+        if isinstance(line, (int, float)) and line == line:
+            for column in read:
+                if column in row:
+                    row[column] = sourced(row[column], file, int(line), column)
+            for column, (formula, inputs) in formulas.items():
+                if column in row:
+                    present = [row[c] for c in inputs if origin_of(row.get(c)) is not None]
+                    row[column] = derived(row[column], formula, *present)
+        out.append(row)
+    return out

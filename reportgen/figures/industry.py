@@ -197,7 +197,6 @@ def _describe(m: Mismatch) -> str:
 )
 def chip_cost_table(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     """Every chip grouped by brand with its computed cost build-up and efficiency."""
-    chips = ds.table("chips").sort_values("_line", kind="stable")
     mismatches = _chip_mismatches(ds)
     columns = (
         TableColumn("Product", "", "left"),
@@ -207,7 +206,8 @@ def chip_cost_table(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     )
     groups: list[TableGroup] = []
     differs: list[str] = []
-    for brand, records in groupby(chips.to_dict("records"), key=lambda r: r["brand"]):
+    # In file order, each number carrying its cell or formula (Dataset.records).
+    for brand, records in groupby(ds.records("chips"), key=lambda r: r["brand"]):
         rows: list[TableRow] = []
         for rec in records:
             cells = [str(rec["product"]), str(rec["type"])]

@@ -275,7 +275,6 @@ def _describe(m: Any) -> str:
 )
 def pricing_matrix(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     """Every llm_pricing row, grouped by region then provider, in the file's order."""
-    prices = ds.table("llm_pricing").sort_values("_line", kind="stable")
     mismatches = _pricing_mismatches(ds)
     columns = (
         TableColumn("Model", "", "left"),
@@ -286,7 +285,7 @@ def pricing_matrix(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     )
     groups: list[TableGroup] = []
     differs: list[str] = []
-    records = prices.to_dict("records")
+    records = ds.records("llm_pricing")  # in file order, each number carrying its cell
     for region, in_region in groupby(records, key=lambda r: r["region"]):
         groups.append(TableGroup(str(region), (), level=1))
         for provider, in_provider in groupby(in_region, key=lambda r: r["provider"]):

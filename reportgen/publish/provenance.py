@@ -47,13 +47,35 @@ def laid_lines(layout: Layout) -> list[Line]:
     ]
 
 
-def _pattern(text: str) -> re.Pattern[str] | None:
-    """``text`` as printed, not inside a longer number (as checks/collect.py locate)."""
-    words = text.split()
-    if not words:
-        return None
-    body = r"\s+".join(re.escape(w) for w in words)
-    return re.compile(rf"(?<![\w.,]){body}(?![\w]|[.,]\d)")
+class _Finder:
+    """Finds ``text`` as printed, not inside a longer number (as checks/collect.py locate:
+    "8.4%" is not found in "18.4%"); a plain substring search where the text has no spaces."""
+
+    def __init__(self, text: str):
+        words = text.split()
+        self.text = text
+        self.pattern: re.Pattern[str] | None = None
+        if len(words) != 1 or words[0] != text:
+            body = r"\s+".join(re.escape(w) for w in words)
+            self.pattern = re.compile(rf"(?<![\w.,]){body}(?![\w]|[.,]\d)")
+
+    def search(self, line: str, start: int = 0) -> int:
+        """Offset of the first occurrence at or after ``start``, or -1."""
+        if self.pattern is not None:
+            match = self.pattern.search(line, start)
+            return match.start() if match else -1
+        at = line.find(self.text, start)
+        while at >= 0:
+            end = at + len(self.text)
+            before = line[at - 1] if at else " "
+            after = line[end : end + 2]
+            number_goes_on = after[:1] in (".", ",") and after[1:2].isdigit()
+            if not (before.isalnum() or before in "_.,") and not (
+                (after[:1].isalnum() or after[:1] == "_") or number_goes_on
+            ):
+                return at
+            at = line.find(self.text, at + 1)
+        return -1
 
 
 def _cursor_key(where: str) -> str:
@@ -75,16 +97,14 @@ def place(lines: Sequence[Line], printed: Sequence[Printed]) -> list[tuple[int, 
     for i, line in enumerate(lines):
         groups.setdefault(line.exhibit, []).append(i)
     everywhere = list(range(len(lines)))
-    patterns: dict[str, re.Pattern[str] | None] = {}
+    finders: dict[str, _Finder] = {}
     cursors: dict[str, tuple[int, int]] = {}
     found: list[tuple[int, int] | None] = []
     for item in printed:
-        if item.text not in patterns:
-            patterns[item.text] = _pattern(item.text)
-        pattern = patterns[item.text]
-        if pattern is None:
+        if not item.text.strip():
             found.append(None)
             continue
+        pattern = finders.get(item.text) or finders.setdefault(item.text, _Finder(item.text))
         key = _cursor_key(item.where)
         exhibit = item.where.removeprefix("exhibit ") if item.where.startswith("exhibit ") else ""
         own = groups.get(exhibit, [])
@@ -101,14 +121,14 @@ def place(lines: Sequence[Line], printed: Sequence[Printed]) -> list[tuple[int, 
 
 
 def _search(
-    lines: Sequence[Line], indices: Sequence[int], pattern: re.Pattern[str], start: tuple[int, int]
+    lines: Sequence[Line], indices: Sequence[int], pattern: _Finder, start: tuple[int, int]
 ) -> tuple[int, int] | None:
     """The first match at or after ``start`` among the lines ``indices`` (ascending)."""
     index, offset = start
     for i in indices[bisect.bisect_left(indices, index) :]:
-        match = pattern.search(lines[i].text, offset if i == index else 0)
-        if match:
-            return i, match.start()
+        at = pattern.search(lines[i].text, offset if i == index else 0)
+        if at >= 0:
+            return i, at
     return None
 
 
@@ -208,8 +228,14 @@ def provenance_json(
 ) -> bytes:
     """The provenance file's bytes: deterministic (same inputs, same bytes)."""
     numbers = entries(printed, layout, index)
-    doc = {"version": VERSION, "report": report, "summary": summary(numbers), "numbers": numbers}
-    return (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    head = {"version": VERSION, "report": report, "summary": summary(numbers)}
+
+    def dump(value: Any) -> str:  # compact (json's C encoder), keys sorted: same bytes each time
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    rows = ",\n".join(f" {dump(n)}" for n in numbers)
+    text = dump(head)[:-1] + ',"numbers":[\n' + rows + ("\n" if rows else "") + "]}\n"
+    return text.encode("utf-8")
 
 
 # --- the cells of a dataset --------------------------------------------------------------------
