@@ -23,7 +23,7 @@ from reportgen.project import Project
 from reportgen.publish.model import HISTORY_FILE, CoveredCompany, History, Release
 from reportgen.publish.registry import open_registry
 from reportgen.render.templates import template_env
-from reportgen.reports.disclosures import Disclosures
+from reportgen.reports.disclosures import Disclosures, with_history_exhibits
 from tests.conftest import REPO, run_cli
 
 PRICES = "data/companies/metax/prices.csv"
@@ -244,3 +244,44 @@ def test_no_release_says_so_in_house_words() -> None:
     assert "Meridian Research has not yet published a stock rating" in html
     assert '<table class="ratings distribution">' not in html
     assert "Rating and price target history" not in html
+
+
+# --- a republication on the report's own date -----------------------------------------------
+
+
+def history_of(root: Path, *releases: Release) -> None:
+    path = root / HISTORY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(History(releases).to_bytes())
+
+
+def placed(root: Path) -> list[str]:
+    """Names of the disclosures' placements in the MetaX initiation as the build makes them."""
+    from reportgen.build import load_definitions
+
+    ds = load_dataset(root / "data")
+    definition = load_definitions(Project(root), ["metax"])[0]
+    return [r.name for r in with_history_exhibits(ds, definition).disclosure_exhibits]
+
+
+def test_same_view_released_today_is_this_report_and_places_no_chart(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    history_of(root, release("2026-04-26-01", "metax", "Equal-weight", 758.0))
+    assert placed(root) == []  # the release is this build, published: nothing earlier
+
+
+def test_new_target_on_the_same_day_shows_both(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    history_of(root, release("2026-04-26-01", "metax", "Equal-weight", 758.0))
+    yaml = root / "data/companies/metax/company.yaml"
+    yaml.write_text(yaml.read_text().replace("price_target: 758\n", "price_target: 785\n"))
+    assert placed(root) == ["rating-history-metax"]
+    fig = draw(root)
+    marks = [line for line in fig.axes[0].get_lines() if line.get_marker() == "o"]
+    assert [list(m.get_ydata()) for m in marks] == [[758.0], [785.0]]
+    assert [t.get_text() for t in fig.axes[0].texts] == [
+        "Equal-weight\nRmb758.00",
+        "Equal-weight\nRmb785.00",
+    ]
+    svg_bytes(fig)
+    assert check_figure(fig) == []
