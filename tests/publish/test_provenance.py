@@ -213,3 +213,22 @@ def test_cells_named_are_the_cells_in_the_files(built: Path) -> None:
     assert "data/reports/metax/summary.md" in wheres
     assert any(w.startswith("exhibit ") for w in wheres)
     assert any(w.startswith("template ") for w in wheres)
+
+
+def test_dataset_records_carry_cells_and_formulas() -> None:
+    from reportgen.data.dataset import load_dataset
+
+    ds = load_dataset(REPO / "data")
+    rows = ds.records("llm_pricing")
+    first = rows[0]
+    origin = origin_of(first["input_usd"])
+    assert origin is not None and origin["file"] == "data/market/llm_pricing.csv"
+    line = (REPO / origin["file"]).read_text(encoding="utf-8").split("\n")[origin["row"] - 1]
+    assert str(first["model"]) in line
+    blended = origin_of(first["blended_3_1_usd"])
+    assert blended is not None and blended["formula"] == "(3 * input_usd + output_usd) / 4"
+    assert [i["column"] for i in blended["inputs"]] == ["input_usd", "output_usd"]
+    # The values are the table's own.
+    assert [r["input_usd"] for r in rows] == list(
+        ds.table("llm_pricing").sort_values("_line", kind="stable")["input_usd"]
+    )
