@@ -573,7 +573,10 @@ class CompanyInitiation(_Initiation):
                     shown,
                     line_of(doc, key),
                     key,
-                    f"comes from data/companies/{slug}/company.yaml; remove it here",
+                    "is computed from the company's earlier releases (Initiate when there are "
+                    "none); remove it here"
+                    if key == "rating_action"
+                    else f"comes from data/companies/{slug}/company.yaml; remove it here",
                 )
         if "companies" in doc:
             problems.add(

@@ -334,3 +334,17 @@ def test_prose_reads_the_changes(project: Path) -> None:
         path.unlink()
     rows = sum(e.year.endswith("E") for e in metax.estimates)  # revenue and net profit 2026E
     assert f"We lower our target from Rmb900.00 and downgrade to MetaX ({rows} rows)." in html
+
+
+def test_a_typed_rating_action_is_refused_for_a_company(project: Path) -> None:
+    """The action is computed from the history: report.yaml may not state one."""
+    root = project.parent / "typed"
+    shutil.copytree(project / "data", root / "data")
+    yaml = root / "data/reports/metax/report.yaml"
+    text = yaml.read_text("utf-8")
+    yaml.write_text(text.replace("\ntitle:", "\nrating_action: Maintain\ntitle:", 1), "utf-8")
+    ds, definition = _load(root, "metax")
+    problems = load_report_types()["company-initiation"]().validate(ds, definition)  # type: ignore[arg-type]
+    (problem,) = [p for p in problems if p.column == "rating_action"]
+    assert problem.path == "data/reports/metax/report.yaml" and problem.line is not None
+    assert "computed from the company's earlier releases" in problem.message
