@@ -14,9 +14,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
+from pypdf import PdfReader
 
 from reportgen.build import load_house
 from reportgen.errors import BuildError, Problem
@@ -47,6 +49,7 @@ from reportgen.publish.release import (
 from reportgen.publish.snapshot import ENV_VAR, sync_history
 from reportgen.runner import run_build
 from tests.conftest import REPO, run_cli
+from tests.publish.conftest import free_port
 from tests.tools import require_tool
 
 SLUG = "metax"
@@ -78,11 +81,25 @@ def release_dirs(root: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project copy with metax built strictly once (each test copies it)."""
+def smtp_port() -> int:
+    """The port of the house's SMTP server: nothing listens there until a test starts one."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, smtp_port: int) -> Path:
+    """A project copy with metax built strictly once (each test copies it); its house names
+    an SMTP server on 127.0.0.1 (down unless a test starts it)."""
     root = tmp_path_factory.mktemp("built") / "project"
     for folder in ("data", "templates"):
         shutil.copytree(REPO / folder, root / folder)
+    house = root / "data/house.yaml"
+    house.write_text(
+        house.read_text(encoding="utf-8")
+        + f"smtp:\n  host: 127.0.0.1\n  port: {smtp_port}\n  from: research@example.com\n"
+        "  starttls: false\n",
+        encoding="utf-8",
+    )
     empty_registry(root)
     run_build(Project(root), [SLUG], BuildOptions(strict=True), lambda _m: None)
     return root
@@ -157,6 +174,10 @@ def test_the_release_pdf_is_pdfa3b_with_its_attachments_and_provenance(published
         build = pikepdf.open(published / "build/metax.pdf")
         assert len(pdf.pages) == len(build.pages)
         assert str(pdf.docinfo.Title) == str(build.docinfo.Title)
+    # A sample house's release says SAMPLE on its pages, as its builds do.
+    assert all(
+        "SAMPLE" in (page.extract_text() or "") for page in PdfReader(io.BytesIO(data)).pages
+    )
     files = attached(data)
     assert set(files) == set(manifest["attachments"]) == set(af_names(data))
     assert {f"{METAX}/company.yaml", "data/house.yaml", PROVENANCE_NAME} <= set(files)
@@ -214,7 +235,7 @@ def update_metax(root: Path) -> None:
 
 
 def test_a_data_change_publishes_a_second_release_with_recipient_copies(
-    published: Path, tmp_path: Path
+    published: Path, tmp_path: Path, smtp_port: int
 ) -> None:
     root = copy_project(published, tmp_path / "project")
     update_metax(root)
@@ -225,8 +246,13 @@ def test_a_data_change_publishes_a_second_release_with_recipient_copies(
     )
     result = run_cli(["publish", SLUG, "--recipients", str(recipients)], root)
     second = "2026-04-26-02"
-    assert result.exit_code == 0, result.output
+    # The house's SMTP server is down: the release is made, the copies wait (exit 2).
+    assert result.exit_code == 2, result.output
     assert f"published {SLUG} as {second}: releases/{SLUG}/{second}/" in result.output
+    assert f"error: jane@example.com: cannot reach 127.0.0.1:{smtp_port}" in result.output
+    assert "the release was made, and the next publish will try to send them again" in (
+        " ".join(result.output.split())
+    )
     assert release_dirs(root) == [FIRST, second] and rows(root) == [FIRST, second]
     folder = root / "releases" / SLUG / second
     manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
@@ -250,11 +276,39 @@ def test_a_data_change_publishes_a_second_release_with_recipient_copies(
     assert first_row.inputs_digest != second_row.inputs_digest
     assert sorted(c.email for c in recorded) == ["jane@example.com", "wei@example.org"]
     assert {c.file for c in recorded} == set(copies)
+    assert all(c.sent_at is None and c.last_error for c in recorded)
     # The first release is untouched by the second.
     assert run_cli(["verify", FIRST], root).exit_code == 0
     verified = run_cli(["verify", second], root)
     assert verified.exit_code == 0, verified.output
     assert "verified: 5 files" in verified.output
+
+    # The next publish sends what waits first (then refuses: nothing changed); never twice.
+    from aiosmtpd.controller import Controller
+
+    received: list[list[str]] = []
+
+    class Handler:
+        async def handle_DATA(self, _server: object, _session: object, envelope: Any) -> str:
+            received.append(list(envelope.rcpt_tos))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        again = run_cli(["publish", SLUG], root)
+        assert again.exit_code == 2 and "already published as 2026-04-26-02" in again.output
+        assert sorted(received) == [["jane@example.com"], ["wei@example.org"]]
+        assert run_cli(["publish", SLUG], root).exit_code == 2
+        assert len(received) == 2
+    finally:
+        controller.stop()
+    registry = open_registry(project, load_house(project))
+    assert registry is not None
+    try:
+        assert all(c.sent_at for c in registry.copies(second))
+    finally:
+        registry.close()
 
 
 # --- refusals: nothing is written ----------------------------------------------------------
