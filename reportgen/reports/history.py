@@ -29,7 +29,14 @@ from reportgen.data.sources import read_yaml
 from reportgen.errors import DataError, Problem
 from reportgen.models.actions import pct_change, rating_action, target_action
 from reportgen.prose_api import allow_prose, prose_api
-from reportgen.publish.model import HISTORY_FILE, CoveredCompany, Estimate, History, sort_key
+from reportgen.publish.model import (
+    HISTORY_FILE,
+    CoveredCompany,
+    Estimate,
+    History,
+    Release,
+    sort_key,
+)
 from reportgen.reports.definition import ExhibitRef, ReportDefinition, Section
 
 #: The registered exhibit showing previous and new values (figures/changes.py).
@@ -150,7 +157,7 @@ class ReleaseHistory:
         """The project's release history (the read is recorded as a build input)."""
         return cls(read_history(ds.root.parent))
 
-    def releases(self, as_of: dt.date | None = None) -> tuple[Any, ...]:
+    def releases(self, as_of: dt.date | None = None) -> tuple[Release, ...]:
         """Every release dated on or before ``as_of`` (all when None), oldest first."""
         day = as_of.isoformat() if as_of is not None else None
         return tuple(r for r in self._releases if day is None or r.report_date <= day)
