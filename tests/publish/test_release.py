@@ -328,6 +328,37 @@ def test_an_unreachable_database_fails_first_without_its_password(
     assert {p.name: p.read_bytes() for p in (root / "build").iterdir()} == build_before
 
 
+def test_a_bad_recipients_file_refuses_before_anything_is_built(
+    built: Path, tmp_path: Path
+) -> None:
+    root = copy_project(built, tmp_path / "project")
+    bad = tmp_path / "recipients.csv"
+    bad.write_text("name,firm,email\nJane Doe,Example Capital,not-an-address\n", encoding="utf-8")
+    for path in (bad, tmp_path / "missing.csv"):
+        result = run_cli(["publish", SLUG, "--recipients", str(path)], root)
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert not (root / "releases" / SLUG).exists() and rows(root) == []
+    assert (
+        "recipients.csv:2: column 'email'"
+        in run_cli(["publish", SLUG, "--recipients", str(bad)], root).output
+    )
+
+
+def test_publish_records_in_postgresql(
+    built: Path, tmp_path: Path, registry_url_postgres: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A team's registry on a real PostgreSQL server (skipped where none is installed)."""
+    root = copy_project(built, tmp_path / "project")
+    monkeypatch.setenv(ENV_VAR, registry_url_postgres)
+    result = run_cli(["publish", SLUG], root)
+    assert result.exit_code == 0, result.output
+    assert rows(root) == [FIRST] and release_dirs(root) == [FIRST]
+    assert run_cli(["verify", FIRST], root).exit_code == 0
+    monkeypatch.delenv(ENV_VAR)
+    assert rows(root) == []  # the project's own SQLite file was not written
+
+
 def test_an_unacknowledged_difference_refuses_the_publish(built: Path, tmp_path: Path) -> None:
     """The strict build already fails on it (the acknowledgements are checked in the build)."""
     root = copy_project(built, tmp_path / "project")
