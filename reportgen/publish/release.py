@@ -168,13 +168,23 @@ def release_folder(project: Project, slug: str, rid: str) -> Path:
     return project.root / RELEASES_DIR / slug / rid
 
 
+def refuse_links(project: Project, slug: str) -> None:
+    """Refuse releases/ or releases/<slug>/ as a symbolic link: nothing is written (or
+    removed) outside the project."""
+    for rel in (RELEASES_DIR, f"{RELEASES_DIR}/{slug}"):
+        if (project.root / rel).is_symlink():
+            raise BuildError(
+                [_problem(rel, "is a symbolic link: releases are kept only inside the project")]
+            )
+
+
 def clean_interrupted(project: Project, registered: Callable[[str], set[str]]) -> list[str]:
     """Remove what an interrupted publish left: staging folders, and release folders marked
     pending whose registry row never came. ``registered(slug)`` gives the ids the registry
     holds for a report. Returns the project-relative paths removed."""
     removed: list[str] = []
     base = project.root / RELEASES_DIR
-    if not base.is_dir():
+    if not base.is_dir() or base.is_symlink():
         return removed
     for report in sorted(p for p in base.iterdir() if p.is_dir() and not p.is_symlink()):
         for staging in sorted(report.glob(STAGING_PREFIX + "*")):
@@ -258,6 +268,7 @@ def _publish_locked(
     from reportgen.publish.registry import open_registry
 
     house = load_house(project)
+    refuse_links(project, slug)
     registry = open_registry(project, house, create=True)
     assert registry is not None  # create=True
     try:
@@ -267,8 +278,14 @@ def _publish_locked(
         cleaned = clean_interrupted(project, lambda s: {r.release_id for r in registry.releases(s)})
         for path in cleaned:
             reporter.note(f"removed {path} (left by an interrupted publish; never registered)")
-        made = _publish_checked(project, definition, house, registry, people, reporter)
-        failures += _send_pending(project, registry, house, reporter)
+        try:
+            made = _publish_checked(project, definition, house, registry, people, reporter)
+        except ReportgenError as exc:
+            # The copies retried first are reported with the refusal.
+            unsent = [_unsent(project, failure) for failure in failures]
+            raise type(exc)([*exc.problems, *unsent]) from exc
+        if made.copies:  # the new copies (and any still waiting: one more try)
+            failures += _send_pending(project, registry, house, reporter)
     finally:
         registry.close()
     return Published(
@@ -288,6 +305,15 @@ def _read_recipients(project: Project, path: Path | None) -> list[Any]:
     from reportgen.publish.recipients import read_recipients
 
     return read_recipients(path, project.shown(path), project.fonts)
+
+
+def _unsent(project: Project, failure: str) -> Problem:
+    return Problem(
+        project.shown(project.house),
+        None,
+        "smtp",
+        f"copy not sent: {failure}; the next publish tries again",
+    )
 
 
 def _send_pending(project: Project, registry: Any, house: Mapping[str, Any], reporter: Reporter):
@@ -569,6 +595,7 @@ def _write_release(
     parent = project.root / RELEASES_DIR / slug
     staging = parent / (STAGING_PREFIX + rid)
     final = parent / rid
+    refuse_links(project, slug)
     parent.mkdir(parents=True, exist_ok=True)
     with _terminate_as_interrupt():
         try:

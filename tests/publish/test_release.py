@@ -460,6 +460,18 @@ def test_an_interrupted_publish_leaves_no_release_and_the_next_one_cleans_up(
     assert run_cli(["verify", FIRST], root).exit_code == 0
 
 
+def test_a_linked_releases_folder_is_refused(built: Path, tmp_path: Path) -> None:
+    root = copy_project(built, tmp_path / "project")
+    outside = tmp_path / "outside"
+    (outside / f".staging-{FIRST}").mkdir(parents=True)
+    (root / "releases" / SLUG).symlink_to(outside, target_is_directory=True)
+    result = run_cli(["publish", SLUG], root)
+    assert result.exit_code == 2, result.output
+    assert f"releases/{SLUG}: is a symbolic link" in result.output
+    assert sorted(p.name for p in outside.iterdir()) == [f".staging-{FIRST}"]
+    assert rows(root) == []
+
+
 def test_cleanup_removes_staging_and_unregistered_pending_folders(tmp_path: Path) -> None:
     project = Project(tmp_path)
     base = tmp_path / "releases" / SLUG
