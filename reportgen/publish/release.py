@@ -269,13 +269,13 @@ def _publish_locked(
 
     house = load_house(project)
     refuse_links(project, slug)
-    registry = open_registry(project, house, create=True)
-    assert registry is not None  # create=True
+    # Opened first, so an unreachable database fails before anything is built or written.
+    registry = _Registry(project, house, open_registry(project, house))
     try:
         definition = load_definitions(project, [slug])[0]
         people = _read_recipients(project, recipients)
-        failures = _send_pending(project, registry, house, reporter)
-        cleaned = clean_interrupted(project, lambda s: {r.release_id for r in registry.releases(s)})
+        failures = _send_pending(project, registry.opened, house, reporter)
+        cleaned = clean_interrupted(project, registry.ids)
         for path in cleaned:
             reporter.note(f"removed {path} (left by an interrupted publish; never registered)")
         try:
@@ -285,7 +285,7 @@ def _publish_locked(
             unsent = [_unsent(project, failure) for failure in failures]
             raise type(exc)([*exc.problems, *unsent]) from exc
         if made.copies:  # the new copies (and any still waiting: one more try)
-            failures += _send_pending(project, registry, house, reporter)
+            failures += _send_pending(project, registry.opened, house, reporter)
     finally:
         registry.close()
     return Published(
@@ -307,6 +307,34 @@ def _read_recipients(project: Project, path: Path | None) -> list[Any]:
     return read_recipients(path, project.shown(path), project.fonts)
 
 
+@dataclass
+class _Registry:
+    """The release registry as a publish uses it: opened at once where it exists; the default
+    SQLite file made only when a release is about to be recorded, so a project's first
+    publish finds the build made before it still fresh (no registry: no history file)."""
+
+    project: Project
+    house: Mapping[str, Any]
+    opened: Any | None
+
+    def get(self) -> Any:
+        if self.opened is None:
+            from reportgen.publish.registry import open_registry
+
+            self.opened = open_registry(self.project, self.house, create=True)
+        return self.opened
+
+    def ids(self, slug: str) -> set[str]:
+        """The release ids the registry holds for ``slug`` (none without a registry)."""
+        if self.opened is None:
+            return set()
+        return {r.release_id for r in self.opened.releases(slug)}
+
+    def close(self) -> None:
+        if self.opened is not None:
+            self.opened.close()
+
+
 def _unsent(project: Project, failure: str) -> Problem:
     return Problem(
         project.shown(project.house),
@@ -320,7 +348,7 @@ def _send_pending(project: Project, registry: Any, house: Mapping[str, Any], rep
     """E-mail the copies not sent yet, where house.yaml names an SMTP server; the failures."""
     from reportgen.publish import mail
 
-    if mail.smtp_settings(house, project.shown(project.house)) is None:
+    if registry is None or mail.smtp_settings(house, project.shown(project.house)) is None:
         return []
     return list(mail.send_pending(project, registry, house, reporter.note))
 
@@ -367,7 +395,7 @@ def _publish_checked(
     project: Project,
     definition: Any,
     house: Mapping[str, Any],
-    registry: Any,
+    registry_holder: _Registry,
     people: Sequence[Any],
     reporter: Reporter,
 ) -> _Made:
@@ -437,6 +465,7 @@ def _publish_checked(
     facts = tuple(facts_of(ds, definition)) if facts_of is not None else ()
 
     digest = inputs_digest(record.inputs)
+    registry = registry_holder.get()
     latest = registry.latest(slug)
     if latest is not None and latest.inputs_digest == digest:
         raise BuildError(

@@ -46,7 +46,7 @@ from reportgen.publish.release import (
     git_state,
     inputs_digest,
 )
-from reportgen.publish.snapshot import ENV_VAR, sync_history
+from reportgen.publish.snapshot import ENV_VAR
 from reportgen.runner import run_build
 from tests.conftest import REPO, run_cli
 from tests.publish.conftest import free_port
@@ -100,7 +100,6 @@ def built(tmp_path_factory: pytest.TempPathFactory, smtp_port: int) -> Path:
         "  starttls: false\n",
         encoding="utf-8",
     )
-    empty_registry(root)
     run_build(Project(root), [SLUG], BuildOptions(strict=True), lambda _m: None)
     return root
 
@@ -109,8 +108,11 @@ def built(tmp_path_factory: pytest.TempPathFactory, smtp_port: int) -> Path:
 def published(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The built project after one `reportgen publish metax`."""
     root = copy_project(built, tmp_path_factory.mktemp("published") / "project")
+    before = (root / "build/metax.pdf").stat().st_mtime_ns
     result = run_cli(["publish", SLUG], root)
     assert result.exit_code == 0, result.output
+    # The build made before there was a registry is the one published (not built again).
+    assert (root / "build/metax.pdf").stat().st_mtime_ns == before
     assert f"published {SLUG} as {FIRST}: releases/{SLUG}/{FIRST}/" in result.output
     return root
 
@@ -324,7 +326,7 @@ def test_an_unreachable_database_fails_first_without_its_password(
     assert result.exit_code == 2, result.output
     assert "secret" not in result.output
     assert "127.0.0.1:1" in result.output and "Traceback" not in result.output
-    assert not (root / "releases" / SLUG).exists()
+    assert not (root / "releases").exists()
     assert {p.name: p.read_bytes() for p in (root / "build").iterdir()} == build_before
 
 
@@ -464,6 +466,7 @@ def test_a_linked_releases_folder_is_refused(built: Path, tmp_path: Path) -> Non
     root = copy_project(built, tmp_path / "project")
     outside = tmp_path / "outside"
     (outside / f".staging-{FIRST}").mkdir(parents=True)
+    (root / "releases").mkdir()
     (root / "releases" / SLUG).symlink_to(outside, target_is_directory=True)
     result = run_cli(["publish", SLUG], root)
     assert result.exit_code == 2, result.output
@@ -562,13 +565,3 @@ def test_git_state(tmp_path: Path) -> None:
     assert git_state(tmp_path) == (head, False)
     (tmp_path / "data.csv").write_text("b\n", encoding="utf-8")
     assert git_state(tmp_path) == (head, True)
-
-
-def empty_registry(root: Path) -> None:
-    """Make the project's (empty) registry and its history before building, as a publish
-    would: a build made after it is still fresh when the publish opens the registry."""
-    project = Project(root)
-    registry = open_registry(project, load_house(project), create=True)
-    assert registry is not None
-    registry.close()
-    sync_history(project)

@@ -24,7 +24,6 @@ from reportgen.publish.verify import (
 )
 from reportgen.runner import run_build
 from tests.conftest import REPO, run_cli
-from tests.publish.test_release import empty_registry
 
 SLUG = "cambricon"
 RID = "2026-04-26-01"
@@ -36,7 +35,6 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("verify") / "project"
     for folder in ("data", "templates"):
         shutil.copytree(REPO / folder, root / folder)
-    empty_registry(root)
     run_build(Project(root), [SLUG], BuildOptions(strict=True), lambda _m: None)
     result = run_cli(["publish", SLUG], root)
     assert result.exit_code == 0, result.output
