@@ -462,6 +462,24 @@ def test_an_interrupted_publish_leaves_no_release_and_the_next_one_cleans_up(
     assert run_cli(["verify", FIRST], root).exit_code == 0
 
 
+def test_a_publish_waits_for_a_build_holding_the_project_lock(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filelock import FileLock
+
+    import reportgen.publish.release as release
+    from reportgen.runner import LOCK_FILE
+
+    root = copy_project(built, tmp_path / "project")
+    monkeypatch.setattr(release, "WAIT_SECONDS", 0.2)
+    with FileLock(str(root / LOCK_FILE)):  # as a build in another process holds it
+        result = run_cli(["publish", SLUG], root)
+    assert result.exit_code == 2, result.output
+    assert "another build of this project is running" in result.output
+    assert "another build still holds the project lock" in result.output
+    assert not (root / "releases").exists()
+
+
 def test_a_linked_releases_folder_is_refused(built: Path, tmp_path: Path) -> None:
     root = copy_project(built, tmp_path / "project")
     outside = tmp_path / "outside"
