@@ -480,6 +480,16 @@ def test_a_publish_waits_for_a_build_holding_the_project_lock(
     assert not (root / "releases").exists()
 
 
+def test_a_pdf_that_is_not_pdfa3b_is_refused(built: Path, tmp_path: Path) -> None:
+    root = copy_project(built, tmp_path / "project")
+    house = root / "data/house.yaml"
+    house.write_text(house.read_text(encoding="utf-8") + "pdf_variant: pdf/a-2b\n")
+    result = run_cli(["publish", SLUG], root)
+    assert result.exit_code == 2, result.output
+    assert "build/metax.pdf: declares PDF/A-2b, not PDF/A-3b" in result.output
+    assert not (root / "releases").exists()
+
+
 def test_a_linked_releases_folder_is_refused(built: Path, tmp_path: Path) -> None:
     root = copy_project(built, tmp_path / "project")
     outside = tmp_path / "outside"
