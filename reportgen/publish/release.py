@@ -300,6 +300,7 @@ def _publish_locked(
 
 
 def _read_recipients(project: Project, path: Path | None) -> list[Any]:
+    """The recipients file's rows (none without one), read before anything is built."""
     if path is None:
         return []
     from reportgen.publish.recipients import read_recipients
@@ -344,7 +345,9 @@ def _unsent(project: Project, failure: str) -> Problem:
     )
 
 
-def _send_pending(project: Project, registry: Any, house: Mapping[str, Any], reporter: Reporter):
+def _send_pending(
+    project: Project, registry: Any, house: Mapping[str, Any], reporter: Reporter
+) -> list[str]:
     """E-mail the copies not sent yet, where house.yaml names an SMTP server; the failures."""
     from reportgen.publish import mail
 
@@ -570,7 +573,10 @@ def _publish_checked(
     )
 
 
-def _pdfa(pdf: bytes, part_of: Callable[[Any], tuple[str | None, str | None]]):
+def _pdfa(
+    pdf: bytes, part_of: Callable[[Any], tuple[str | None, str | None]]
+) -> tuple[str | None, str | None]:
+    """The PDF/A part and conformance the PDF declares ((None, None) if it cannot be read)."""
     import io
 
     import pikepdf
