@@ -38,7 +38,8 @@ HISTORY_VERSION = 1
 
 def release_id(date: str, sequence: int) -> str:
     """'2026-04-26' and 2 -> '2026-04-26-02': the report date and the publication's number
-    among that report's releases of the same date (1-based)."""
+    among all releases of that date (1-based), so an id names one release house-wide (a
+    recipient's stamp and the registry's copies refer to it alone)."""
     return f"{date}-{sequence:02d}"
 
 
