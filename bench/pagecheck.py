@@ -49,8 +49,14 @@ def base_tree(rev: str, path: Path) -> Path:
 
 def copy_project(tree: Path, dest: Path) -> Path:
     """The project inputs of ``tree`` (data and templates) in ``dest``."""
-    for folder in ("data", "templates"):
-        shutil.copytree(tree / folder, dest / folder)
+    shutil.copytree(tree / "data", dest / "data")
+    # Templates moved into the package (reportgen/templates); older trees keep them at the top.
+    templates = (
+        tree / "templates" if (tree / "templates").is_dir() else tree / "reportgen" / "templates"
+    )
+    shutil.copytree(templates, dest / "templates")
+    if (tree / "reportgen.yaml").is_file():
+        shutil.copy2(tree / "reportgen.yaml", dest / "reportgen.yaml")
     return dest
 
 

@@ -32,8 +32,14 @@ SECTOR = "deepseek-v4-pricing"
 
 
 def copy_project(dest: Path) -> Path:
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, dest / folder)
+    shutil.copytree(REPO / "data", dest / "data")
+    # Templates moved into the package (reportgen/templates); older trees keep them at the top.
+    templates = (
+        REPO / "templates" if (REPO / "templates").is_dir() else REPO / "reportgen" / "templates"
+    )
+    shutil.copytree(templates, dest / "templates")
+    if (REPO / "reportgen.yaml").is_file():
+        shutil.copy2(REPO / "reportgen.yaml", dest / "reportgen.yaml")
     return dest
 
 

@@ -505,6 +505,7 @@ def build_report(
         html,
         base_dir=project.build,
         allowed_roots=[project.fonts, project.templates / "css", project.figures],
+        aliases=[(project.root / "templates", project.templates)],
         shown=shown,
         date=definition.date,
         variant=variant,

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+#: The templates, CSS, fonts and default house files shipped inside the package.
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: The file that marks a project's root folder (like pyproject.toml marks a Python project).
+PROJECT_FILE = "reportgen.yaml"
+
 
 @dataclass(frozen=True)
 class Project:
@@ -26,7 +31,9 @@ class Project:
 
     @property
     def templates(self) -> Path:
-        return self.root / "templates"
+        """The project's own templates/ folder when it has one, else the package's."""
+        own = self.root / "templates"
+        return own if own.is_dir() else PACKAGE_TEMPLATES
 
     @property
     def fonts(self) -> Path:
@@ -49,9 +56,9 @@ class Project:
 
 
 def find_project(start: Path) -> Project:
-    """The nearest folder at or above ``start`` that has a data/ folder."""
+    """The nearest folder at or above ``start`` that has a reportgen.yaml."""
     here = start.resolve()
     for candidate in (here, *here.parents):
-        if (candidate / "data").is_dir() and (candidate / "templates").is_dir():
+        if (candidate / PROJECT_FILE).is_file():
             return Project(candidate)
     return Project(here)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,17 +9,16 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reportgen.cli import main
+from tests.tools import copy_sample
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
-    """A copy of the repository's data/ and templates/ in tmp_path; returns the project root."""
+    """A copy of the sample project (with the package templates as its own) in tmp_path."""
     root = tmp_path / "project"
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
-    return root
+    return copy_sample(root)
 
 
 def run_cli(args: Sequence[str], project_root: Path) -> Result:

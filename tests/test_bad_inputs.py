@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import main
+from tests.tools import copy_sample
 
 REPO = Path(__file__).resolve().parents[1]
 PRICING = "data/market/llm_pricing.csv"
@@ -428,8 +429,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("pristine")
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     return root
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pikepdf
@@ -15,7 +14,7 @@ from reportgen.build import build_all
 from reportgen.data.dataset import load_dataset
 from reportgen.project import Project
 from reportgen.reports.queries import Day0, Market
-from tests.tools import run_tool
+from tests.tools import copy_sample, run_tool
 
 REPO = Path(__file__).resolve().parents[1]
 SLUG = "deepseek-v4-pricing"
@@ -23,8 +22,7 @@ SLUG = "deepseek-v4-pricing"
 
 def copy_project(dest: Path) -> Project:
     """A throwaway copy of the project's inputs (data and templates)."""
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, dest / folder)
+    copy_sample(dest)
     return Project(dest)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import pikepdf
 from pypdf import PdfReader
+
+from tests.tools import copy_sample
 
 REPO = Path(__file__).resolve().parents[1]
 SLUG = "deepseek-v4-pricing"
@@ -38,8 +39,7 @@ def env() -> dict[str, str]:
 
 
 def copy_project(dest: Path) -> Path:
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, dest / folder)
+    copy_sample(dest)
     return dest
 
 

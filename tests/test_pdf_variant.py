@@ -23,7 +23,7 @@ from reportgen.plan import Manifest, make_plan, manifest_path
 from reportgen.project import Project
 from reportgen.reports.definition import PDF_VARIANTS as DEFINITION_VARIANTS
 from reportgen.runner import run_build
-from tests.tools import run_tool
+from tests.tools import copy_sample, run_tool
 
 REPO = Path(__file__).resolve().parents[1]
 SLUG = "beta"
@@ -44,8 +44,7 @@ sections:
 
 def small_project(root: Path) -> Project:
     """The real data and templates with one small report (one chart: fast to render)."""
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     shutil.rmtree(root / "data" / "reports")
     folder = root / "data" / "reports" / SLUG
     folder.mkdir(parents=True)

@@ -18,6 +18,7 @@ from reportgen.options import BuildOptions
 from reportgen.plan import make_plan
 from reportgen.project import Project
 from reportgen.runner import BuildSummary, run_build
+from tests.tools import copy_sample
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,8 +53,7 @@ sections:
 
 def small_project(root: Path) -> Project:
     """The real data and templates with two small reports (fast to render)."""
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     shutil.rmtree(root / "data" / "reports")
     for slug, text, prose in (
         ("alpha", ALPHA, 'Domestic share {{ shipments.share("Domestic vendors", 2025) | pct }}.'),

@@ -15,7 +15,8 @@ from reportgen.checks.findings import Finding, findings_from_json, findings_to_j
 from reportgen.deps import file_hash
 from reportgen.plan import Manifest, manifest_path
 from reportgen.project import Project
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
+from tests.tools import copy_sample
 
 SLUG = "alpha"
 REPORT = """type: sector-note
@@ -41,8 +42,7 @@ sections:
 
 def small_project(root: Path) -> Path:
     """The real data and templates with one small report."""
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     shutil.rmtree(root / "data" / "reports")
     folder = root / "data" / "reports" / SLUG
     folder.mkdir(parents=True)

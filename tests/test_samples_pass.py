@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from reportgen.checks.findings import findings_from_json
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
+from tests.tools import copy_sample
 
 SAMPLES = ("deepseek-v4-pricing", "cambricon", "iluvatar", "metax", "china-ai-accelerators")
 
@@ -17,8 +17,7 @@ SAMPLES = ("deepseek-v4-pricing", "cambricon", "iluvatar", "metax", "china-ai-ac
 @pytest.mark.e2e
 def test_the_sample_reports_build_strict_with_no_finding(tmp_path: Path) -> None:
     root = tmp_path / "project"
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root, templates=False)
     result = run_cli(["build", "--strict", "--jobs", "2"], root)
     assert result.exit_code == 0, result.output
     assert "warning:" not in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +27,17 @@ def run_tool(*args: str) -> str:
     done = subprocess.run([tool, *args[1:]], capture_output=True, text=True, check=False)
     assert done.returncode == 0, f"{args[0]} failed: {done.stderr}"
     return done.stdout
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def copy_sample(dest: Path, *, templates: bool = True) -> Path:
+    """A copy of the sample project (data/ and reportgen.yaml) in ``dest``; with
+    ``templates``, the package's templates too, as the project's own templates/ folder
+    (which then overrides the package's, so a test may edit them)."""
+    shutil.copytree(REPO / "data", dest / "data")
+    shutil.copy2(REPO / "reportgen.yaml", dest / "reportgen.yaml")
+    if templates:
+        shutil.copytree(REPO / "reportgen" / "templates", dest / "templates")
+    return dest

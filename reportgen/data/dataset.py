@@ -270,7 +270,7 @@ def _load_dataset(root: Path) -> Dataset:
     """load_dataset without the record of what was read (see there)."""
     # Text cells are checked against the shipped fonts (Project.fonts, templates/fonts
     # beside data/), so a character no font has is refused at its cell, not in the page.
-    fonts = root.parent / "templates" / "fonts"
+    fonts = Path(__file__).resolve().parents[1] / "templates" / "fonts"
     glyphs = covered_codepoints(fonts) if fonts.is_dir() else None
     problems = ProblemList()
     tables: dict[str, pd.DataFrame] = {}

@@ -15,9 +15,9 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-#: The CJK subset the PDFs embed (templates/fonts); the project root is two levels above here.
+#: The CJK subset the PDFs embed (templates/fonts); the package root is one level above here.
 CJK_FONT = (
-    Path(__file__).resolve().parents[2] / "templates" / "fonts" / "NotoSansSC-Regular-GB2312.otf"
+    Path(__file__).resolve().parents[1] / "templates" / "fonts" / "NotoSansSC-Regular-GB2312.otf"
 )
 
 

@@ -136,6 +136,6 @@ def ship_common_subsets(fonts_dir: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    fonts = Path(__file__).resolve().parents[2] / "templates" / "fonts"
+    fonts = Path(__file__).resolve().parents[1] / "templates" / "fonts"
     for made in ship_common_subsets(fonts):
         print(made.relative_to(fonts.parent.parent), made.stat().st_size, "bytes")

@@ -28,11 +28,14 @@ class SandboxedFetcher(URLFetcher):
     so nothing outside the project's templates, fonts and figures may be read.
     """
 
-    def __init__(self, allowed_roots: Sequence[Path]):
+    def __init__(self, allowed_roots: Sequence[Path], aliases: Sequence[tuple[Path, Path]] = ()):
         super().__init__(
             allowed_protocols=("file", "data"), allow_redirects=False, fail_on_errors=True
         )
         self.allowed_roots = tuple(p.resolve() for p in allowed_roots)
+        #: (folder the HTML names, folder read instead): the page links fonts under the
+        #: project's templates/ whichever folder (project or package) holds them.
+        self.aliases = tuple((v.resolve(), r.resolve()) for v, r in aliases)
         self.refused: list[str] = []
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
@@ -41,6 +44,11 @@ class SandboxedFetcher(URLFetcher):
             return super().fetch(url, headers)
         if scheme == "file":
             path = Path(unquote(urlparse(url).path)).resolve()
+            for virtual, real in self.aliases:
+                if path.is_relative_to(virtual):
+                    path = (real / path.relative_to(virtual)).resolve()
+                    url = path.as_uri()
+                    break
             if any(path.is_relative_to(root) for root in self.allowed_roots) and path.is_file():
                 return super().fetch(url, headers)
         self.refused.append(url)
@@ -97,13 +105,14 @@ def html_to_pdf(
     shown: str,
     date: dt.date,
     variant: str | None = None,
+    aliases: Sequence[tuple[Path, Path]] = (),
 ) -> bytes:
     """Lay out ``html`` and return PDF bytes; any refused URL or renderer warning fails.
 
     Same inputs, same bytes: the file identifier is a hash of the HTML and embedded fonts
     carry the report's date, not the time of the build.
     """
-    return html_to_pdf_and_layout(html, base_dir, allowed_roots, shown, date, variant)[0]
+    return html_to_pdf_and_layout(html, base_dir, allowed_roots, shown, date, variant, aliases)[0]
 
 
 def html_to_pdf_and_layout(
@@ -113,10 +122,11 @@ def html_to_pdf_and_layout(
     shown: str,
     date: dt.date,
     variant: str | None = None,
+    aliases: Sequence[tuple[Path, Path]] = (),
 ) -> tuple[bytes, Layout]:
     """As html_to_pdf, plus a summary of the layout the PDF was written from (one layout
     pass: the same bytes as html_to_pdf, for the page check)."""
-    fetcher = SandboxedFetcher(allowed_roots)
+    fetcher = SandboxedFetcher(allowed_roots, aliases)
     epoch = int(dt.datetime.combine(date, dt.time(), dt.UTC).timestamp())
     with _weasyprint_warnings() as warnings, _source_date(epoch):
         try:

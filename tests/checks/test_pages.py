@@ -24,9 +24,10 @@ from reportgen.render.pdf import (
 from reportgen.render.weasy import HTML
 from reportgen.reports.base import RenderedExhibit
 from tests.conftest import run_cli
+from tests.tools import copy_sample
 
 REPO = Path(__file__).resolve().parents[2]
-FONTS = REPO / "templates" / "fonts"
+FONTS = REPO / "reportgen" / "templates" / "fonts"
 
 #: A small page: 400 x 300 px with 20 px margins, so the content box is 360 x 260 px.
 STYLE = f"""
@@ -241,8 +242,7 @@ def _tiny_project(root: Path, section: str = "") -> Path:
     """The repository's data and templates with one report of our own: a sector note whose
     single short section leaves page 2 nearly empty before the disclosures, and which prints
     its cost of equity as 8.4% on page 1 and 8.36% on page 2."""
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     reports = root / "data" / "reports"
     for folder in reports.iterdir():
         shutil.rmtree(folder)

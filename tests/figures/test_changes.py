@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,8 @@ from reportgen.publish.model import CoveredCompany, Release
 from reportgen.publish.registry import open_registry
 from reportgen.reports.base import load_report_types
 from reportgen.reports.history import CHANGES_TITLE
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
+from tests.tools import copy_sample
 
 #: The earlier note's view of MetaX: a higher target (so this build lowers it), another
 #: rating (so it downgrades) and other estimates.
@@ -31,8 +31,7 @@ NET_PROFIT_SHIFT = -5.0
 
 
 def _copy(root: Path) -> Path:
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     return root
 
 

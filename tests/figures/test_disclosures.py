@@ -4,7 +4,6 @@ the stocks a sector note mentions, and the optional share price file."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from reportgen.publish.registry import open_registry
 from reportgen.render.templates import template_env
 from reportgen.reports.disclosures import Disclosures, with_history_exhibits
 from tests.conftest import REPO, run_cli
+from tests.tools import copy_sample
 
 PRICES = "data/companies/metax/prices.csv"
 #: (release id, company, rating, target): two earlier MetaX releases with different ratings
@@ -66,8 +66,7 @@ def release(rid: str, company: str, rating: str, target: float) -> Release:
 
 
 def copy_project(root: Path) -> Path:
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     return root
 
 
@@ -229,7 +228,7 @@ def test_sector_note_lists_the_stocks_it_mentions(built: Path) -> None:
 
 
 def test_no_release_says_so_in_house_words() -> None:
-    env = template_env(REPO / "templates")
+    env = template_env(REPO / "reportgen" / "templates")
     house = {
         "name": "Meridian Research",
         "address": "1 Example Quay",

@@ -208,7 +208,7 @@ def test_sensitivity_grid_bad_params(ds: Dataset, params: dict[str, Any]) -> Non
 
 # --- CJK glyphs ----------------------------------------------------------------------------
 
-FONTS = Path(__file__).resolve().parents[2] / "templates" / "fonts"
+FONTS = Path(__file__).resolve().parents[2] / "reportgen" / "templates" / "fonts"
 
 
 def _labelled_bar(label: str) -> bytes:

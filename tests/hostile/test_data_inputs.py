@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, run_cli
+from tests.tools import copy_sample
 
 NOTE = "deepseek-v4-pricing"
 PRICING = "data/market/llm_pricing.csv"
@@ -324,8 +325,7 @@ def tree(root: Path) -> dict[str, str]:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project copy whose sector note was built once (the outputs the probes must keep)."""
     root = tmp_path_factory.mktemp("built") / "project"
-    for name in ("data", "templates"):
-        shutil.copytree(REPO / name, root / name)
+    copy_sample(root)
     result = run_cli(["build", "-q", NOTE], root)
     assert result.exit_code == 0, result.output
     assert (root / "build" / f"{NOTE}.pdf").is_file()
@@ -365,7 +365,7 @@ def test_a_missing_glyph_is_named_at_every_file_and_cell_that_holds_it(tmp_path:
     """verify.missing_glyphs maps a character back to the files a report read."""
     from reportgen.render.verify import missing_glyphs
 
-    fonts = REPO / "templates" / "fonts"
+    fonts = REPO / "reportgen" / "templates" / "fonts"
     (tmp_path / "t.csv").write_text("# note \ue000\nname,model\na,b\ue000c\n", encoding="utf-8")
     (tmp_path / "r.yaml").write_text("a: 1\n  - title: x\ue000\n", encoding="utf-8")
     (tmp_path / "p.md").write_text("one\n\ntwo \ue000\n", encoding="utf-8")

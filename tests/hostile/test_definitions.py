@@ -20,6 +20,7 @@ import pytest
 
 from reportgen.outputs import OutsideOutputs, write_atomic
 from tests.conftest import REPO, run_cli
+from tests.tools import copy_sample
 
 NOTE = "deepseek-v4-pricing"
 NOTE_YAML = f"data/reports/{NOTE}/report.yaml"
@@ -509,8 +510,7 @@ def tree(root: Path, skip: Path | None = None) -> dict[str, str]:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project copy whose sector note was built once (the outputs the probes must keep)."""
     root = tmp_path_factory.mktemp("built") / "project"
-    for name in ("data", "templates"):
-        shutil.copytree(REPO / name, root / name)
+    copy_sample(root)
     result = run_cli(["build", "-q", NOTE], root)
     assert result.exit_code == 0, result.output
     assert (root / "build" / f"{NOTE}.pdf").is_file()

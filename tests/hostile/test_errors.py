@@ -22,6 +22,7 @@ from reportgen.cli import main
 from reportgen.errors import write_crash_log
 from reportgen.figures.registry import EXHIBITS, load_builders
 from reportgen.outputs import TMP_SUFFIX
+from tests.tools import copy_sample
 
 REPO = Path(__file__).resolve().parents[2]
 SLUG = "deepseek-v4-pricing"
@@ -61,8 +62,7 @@ def edit(root: Path, rel: str, old: str, new: str) -> int:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with the sector note built once (copied by each test that needs outputs)."""
     root = tmp_path_factory.mktemp("built") / "p"
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     result = run(root, "build", "-q", SLUG)
     assert result.exit_code == 0, result.output
     return root
@@ -302,8 +302,7 @@ def test_a_read_only_output_folder_leaves_the_previous_outputs(
 def test_a_file_where_build_should_be_is_located(tmp_path: Path) -> None:
     """No simulation: a real file named build/ (a real refusal, root or not)."""
     root = tmp_path / "p"
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     (root / "build").write_text("not a folder")
     result = run(root, "build", "-q", "-j", "1", SLUG)
     assert result.exit_code == 2, result.output
@@ -322,8 +321,7 @@ def test_a_file_where_build_should_be_is_located(tmp_path: Path) -> None:
 
 def test_serve_on_a_busy_port_says_so_before_building(tmp_path: Path) -> None:
     root = tmp_path / "p"
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
         other.bind(("127.0.0.1", 0))
         other.listen()

@@ -36,6 +36,7 @@ from reportgen.render.sandbox import (
 )
 from reportgen.reports.base import load_report_types
 from tests.conftest import REPO, run_cli
+from tests.tools import copy_sample
 
 NOTE = "deepseek-v4-pricing"
 NOTE_PROSE = f"data/reports/{NOTE}/summary.md"
@@ -194,8 +195,7 @@ def tree(root: Path) -> dict[str, str]:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project copy with the sector note and the Cambricon initiation built once."""
     root = tmp_path_factory.mktemp("prose-built") / "project"
-    for name in ("data", "templates"):
-        shutil.copytree(REPO / name, root / name)
+    copy_sample(root)
     result = run_cli(["build", "-q", NOTE, CAMB], root)
     assert result.exit_code == 0, result.output
     return root

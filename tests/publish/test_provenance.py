@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import shutil
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from reportgen.publish.provenance import (
 from reportgen.render.layout import LaidBox, Layout, PageLayout
 from reportgen.render.prose import render_prose
 from tests.conftest import REPO, run_cli
+from tests.tools import copy_sample
 
 PRICE = cell("data/companies/x/company.yaml", 7, "price")
 TARGET = cell("data/companies/x/company.yaml", 8, "price_target")
@@ -169,8 +169,7 @@ def test_the_file_is_deterministic_and_sorted_by_page() -> None:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The metax initiation built once in a copy of the sample project."""
     root = tmp_path_factory.mktemp("provenance") / "project"
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     result = run_cli(["build", "metax"], root)
     assert result.exit_code == 0, result.output
     return root

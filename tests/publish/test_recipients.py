@@ -9,7 +9,7 @@ import pytest
 from reportgen.errors import DataError
 from reportgen.publish.recipients import Recipient, email_problem, read_recipients
 
-FONTS = Path(__file__).resolve().parents[2] / "templates" / "fonts"
+FONTS = Path(__file__).resolve().parents[2] / "reportgen" / "templates" / "fonts"
 
 
 def write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:

@@ -48,9 +48,9 @@ from reportgen.publish.release import (
 )
 from reportgen.publish.snapshot import ENV_VAR
 from reportgen.runner import run_build
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
 from tests.publish.conftest import free_port
-from tests.tools import require_tool
+from tests.tools import copy_sample, require_tool
 
 SLUG = "metax"
 METAX = "data/companies/metax"
@@ -91,8 +91,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, smtp_port: int) -> Path:
     """A project copy with metax built strictly once (each test copies it); its house names
     an SMTP server on 127.0.0.1 (down unless a test starts it)."""
     root = tmp_path_factory.mktemp("built") / "project"
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     house = root / "data/house.yaml"
     house.write_text(
         house.read_text(encoding="utf-8")

@@ -28,7 +28,7 @@ from reportgen.render.weasy import HTML
 from tests.tools import require_tool, run_tool
 
 REPO = Path(__file__).resolve().parents[2]
-FONTS = REPO / "templates" / "fonts"
+FONTS = REPO / "reportgen" / "templates" / "fonts"
 RELEASE = "2026-04-26-01"
 JANE = Recipient("Jane Doe", "Example Capital", "jane@example.com")
 LINE = "Prepared for Jane Doe, Example Capital · release 2026-04-26-01"
@@ -40,8 +40,8 @@ def release_pdf() -> bytes:
     running footer and SAMPLE in the bottom margin) and one embedded data file."""
     import weasyprint
 
-    css = (REPO / "templates/css/report.css").read_text(encoding="utf-8")
-    css += (REPO / "templates/css/sample.css").read_text(encoding="utf-8")
+    css = (REPO / "reportgen/templates/css/report.css").read_text(encoding="utf-8")
+    css += (REPO / "reportgen/templates/css/sample.css").read_text(encoding="utf-8")
     fonts = "".join(
         f'@font-face {{ font-family: "House Sans"; src: url("{name}"); font-weight: {w}; }}'
         for name, w in (("DejaVuSans.ttf", "normal"), ("DejaVuSans-Bold.ttf", "bold"))

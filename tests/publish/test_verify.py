@@ -23,7 +23,8 @@ from reportgen.publish.verify import (
     verify_release,
 )
 from reportgen.runner import run_build
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
+from tests.tools import copy_sample
 
 SLUG = "cambricon"
 RID = "2026-04-26-01"
@@ -33,8 +34,7 @@ RID = "2026-04-26-01"
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project copy with cambricon built and published once (each test copies it)."""
     root = tmp_path_factory.mktemp("verify") / "project"
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     run_build(Project(root), [SLUG], BuildOptions(strict=True), lambda _m: None)
     result = run_cli(["publish", SLUG], root)
     assert result.exit_code == 0, result.output

@@ -18,7 +18,7 @@ from reportgen.render.fontembed import (
 )
 from reportgen.render.verify import font_codepoints
 
-FONTS = Path(__file__).resolve().parents[2] / "templates" / "fonts"
+FONTS = Path(__file__).resolve().parents[2] / "reportgen" / "templates" / "fonts"
 PAGE = (
     "<style>"
     '@font-face { font-family: "House Sans"; src: url("../templates/fonts/DejaVuSans.ttf"); }'

@@ -10,7 +10,7 @@ from reportgen.render.bounded import run_bounded
 from reportgen.render.layout import Layout, page_texts
 from reportgen.render.pdf import html_to_pdf_and_layout
 
-FONTS = Path(__file__).resolve().parents[2] / "templates" / "fonts"
+FONTS = Path(__file__).resolve().parents[2] / "reportgen" / "templates" / "fonts"
 STYLE = f"""
 @font-face {{ font-family: H; src: url("{(FONTS / "DejaVuSans.ttf").as_uri()}"); }}
 @page {{ size: 400px 300px; margin: 20px; @bottom-right {{ content: "Page " counter(page) }} }}

@@ -19,7 +19,7 @@ from reportgen.render.weasy import HTML
 from tests.conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATES = REPO / "templates"
+TEMPLATES = REPO / "reportgen" / "templates"
 PX_PER_MM = 96 / 25.4
 
 # --- the SAMPLE mark, through a real build --------------------------------------------------

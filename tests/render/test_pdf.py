@@ -50,7 +50,7 @@ def test_chart_text_needs_no_system_font(tmp_path: Path) -> None:
     )
     env = {**os.environ, "FONTCONFIG_FILE": str(config), "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(ROOT / "templates" / "fonts")],
+        [sys.executable, "-c", SCRIPT, str(ROOT / "reportgen" / "templates" / "fonts")],
         env=env,
         capture_output=True,
         check=False,

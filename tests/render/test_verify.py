@@ -13,7 +13,7 @@ from reportgen.render.pdf import html_to_pdf
 from reportgen.render.verify import glyph_problems, verify_pdf
 
 REPO = Path(__file__).resolve().parents[2]
-FONTS = REPO / "templates" / "fonts"
+FONTS = REPO / "reportgen" / "templates" / "fonts"
 
 
 @pytest.fixture(scope="module")

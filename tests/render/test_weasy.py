@@ -111,7 +111,7 @@ print(loaded, hashlib.sha256(pdf).hexdigest())
 
 
 def _render(mode: str) -> tuple[bool, str]:
-    fonts = Path(__file__).resolve().parents[2] / "templates" / "fonts"
+    fonts = Path(__file__).resolve().parents[2] / "reportgen" / "templates" / "fonts"
     done = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", SUBSET_SCRIPT, mode, str(fonts)],
         capture_output=True,

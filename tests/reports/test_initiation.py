@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from reportgen.build import build_all
 from reportgen.project import Project
+from tests.tools import copy_sample
 
 REPO = Path(__file__).resolve().parents[2]
 COMPANIES = ("cambricon", "iluvatar", "metax")
@@ -54,8 +55,7 @@ def pdf_text(path: Path) -> str:
 def texts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Build the four initiations once in a copy of the project; their PDF text by slug."""
     root = tmp_path_factory.mktemp("initiations")
-    for folder in ("data", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
+    copy_sample(root)
     project = Project(root)
     results = build_all(project, [*COMPANIES, INDUSTRY])
     assert sorted(r.slug for r in results) == sorted([*COMPANIES, INDUSTRY])
