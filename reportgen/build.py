@@ -235,7 +235,7 @@ def render_report_html(
         "disclosures": disclosures(ds, definition, house, by_id, texts),
         **rtype.page_context(ds, definition),
     }
-    env = template_env(project.templates)
+    env = template_env(project.template_dirs)  # per file: the project's, else the package's
     try:
         return env.get_template(rtype.template).render(**context)
     except jinja2.TemplateSyntaxError as exc:
@@ -442,8 +442,8 @@ def build_report(
                 definition.folder,
                 *definition.folder.iterdir(),
                 project.house,
-                *project.fonts.iterdir(),
-                *(project.templates / "css").iterdir(),
+                *project.template_watch("fonts"),
+                *project.template_watch("css"),
             ]
         )
         warnings = rtype.warnings(ds, definition)
@@ -504,8 +504,11 @@ def build_report(
         html_to_pdf_and_layout,
         html,
         base_dir=project.build,
-        allowed_roots=[project.fonts, project.templates / "css", project.figures],
-        aliases=[(project.root / "templates", project.templates)],
+        allowed_roots=[
+            *(d / sub for d in project.template_dirs for sub in ("fonts", "css")),
+            project.figures,
+        ],
+        aliases=[(project.own_templates, d) for d in project.template_dirs],
         shown=shown,
         date=definition.date,
         variant=variant,
@@ -517,7 +520,8 @@ def build_report(
         # While WeasyPrint lays out the PDF in its child, make the HTML file, which travels
         # alone: charts inline (chart text in the page's fonts), fonts embedded.
         fonts_cache = project.root / ".reportgen-cache" / "fonts"
-        page = embed_fonts(inline_charts(html), project.fonts, fonts_cache).encode("utf-8")
+        fonts = project.template_folder("fonts")
+        page = embed_fonts(inline_charts(html), fonts, fonts_cache).encode("utf-8")
         pdf, layout = render.result()
     finally:
         render.close()

@@ -16,6 +16,7 @@ import hashlib
 import html
 import io
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from fontTools import subset
@@ -100,12 +101,17 @@ def page_codepoints(page: str, font: Path) -> list[int]:
     return sorted(used & font_codepoints(font))
 
 
-def embed_fonts(page: str, fonts_dir: Path, cache: Path) -> str:
-    """Replace each linked house font in ``page`` with a subset of it as a data: URL."""
+def embed_fonts(page: str, fonts: Path | Mapping[str, Path], cache: Path) -> str:
+    """Replace each linked house font in ``page`` with a subset of it as a data: URL.
+
+    ``fonts``: the fonts folder, or each font file by name (a project's overrides over the
+    package's fonts, Project.template_folder): a package font then finds its shipped subsets.
+    """
 
     def swap(match: re.Match[str]) -> str:
-        font = fonts_dir / match.group(1)
-        if not font.is_file():
+        name = match.group(1)
+        font = fonts / name if isinstance(fonts, Path) else fonts.get(name)
+        if font is None or not font.is_file():
             return match.group(0)
         woff2 = subset_woff2(font, page_codepoints(page, font), cache)
         data = base64.b64encode(woff2).decode("ascii")

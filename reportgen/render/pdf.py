@@ -33,8 +33,9 @@ class SandboxedFetcher(URLFetcher):
             allowed_protocols=("file", "data"), allow_redirects=False, fail_on_errors=True
         )
         self.allowed_roots = tuple(p.resolve() for p in allowed_roots)
-        #: (folder the HTML names, folder read instead): the page links fonts under the
-        #: project's templates/ whichever folder (project or package) holds them.
+        #: (folder the HTML names, folder read instead), tried in order, per file: the page
+        #: links fonts under the project's templates/; each is read from the first folder
+        #: (the project's own, then the package's) that has it.
         self.aliases = tuple((v.resolve(), r.resolve()) for v, r in aliases)
         self.refused: list[str] = []
 
@@ -46,9 +47,10 @@ class SandboxedFetcher(URLFetcher):
             path = Path(unquote(urlparse(url).path)).resolve()
             for virtual, real in self.aliases:
                 if path.is_relative_to(virtual):
-                    path = (real / path.relative_to(virtual)).resolve()
-                    url = path.as_uri()
-                    break
+                    found = (real / path.relative_to(virtual)).resolve()
+                    if found.is_file():
+                        path, url = found, found.as_uri()
+                        break
             if any(path.is_relative_to(root) for root in self.allowed_roots) and path.is_file():
                 return super().fetch(url, headers)
         self.refused.append(url)

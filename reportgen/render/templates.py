@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jinja2
+from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from reportgen import formatting
@@ -56,26 +57,60 @@ def _configure(env: jinja2.Environment) -> jinja2.Environment:
     return env
 
 
-class RecordingLoader(jinja2.FileSystemLoader):
-    """Loads templates from a folder and records each file used, with the hash of the source
-    it loaded (for the build plan: what was rendered, not the file as it is later)."""
+class RecordingLoader(jinja2.BaseLoader):
+    """Loads each template from the first folder that has it (a project's templates/, then
+    the package's) and records what it used, for the build plan: the file with the hash of
+    the source it loaded (what was rendered, not the file as it is later), and each earlier
+    folder's path for that name as absent, so that adding an override makes users stale."""
+
+    def __init__(self, folders: Sequence[Path], encoding: str = "utf-8") -> None:
+        self.folders = tuple(Path(f) for f in folders)
+        self.encoding = encoding
 
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str | None, Callable[[], bool] | None]:
-        source, filename, uptodate = super().get_source(environment, template)
-        if filename:
-            # The loader decoded the file's bytes as strict UTF-8, so encoding the source
-            # again gives exactly the bytes it read.
-            record(Path(filename), digest(source.encode(self.encoding)))
-        return source, filename, uptodate
+        # Jinja's own check: no "..", no absolute names, no backslashes
+        pieces = split_template_path(template)
+        for i, folder in enumerate(self.folders):
+            path = folder.joinpath(*pieces)
+            if not path.is_file():
+                continue
+            data = path.read_bytes()
+            source = data.decode(self.encoding)
+            record(path, digest(data))
+            for earlier in self.folders[:i]:
+                record(earlier.joinpath(*pieces), "")  # deps.file_hash of a missing file
+            mtime = path.stat().st_mtime_ns
+
+            def uptodate(path: Path = path, mtime: int = mtime) -> bool:
+                try:
+                    return path.stat().st_mtime_ns == mtime
+                except OSError:
+                    return False
+
+            return source, str(path), uptodate
+        raise jinja2.TemplateNotFound(template)
+
+    def list_templates(self) -> list[str]:
+        found: set[str] = set()
+        for folder in self.folders:
+            if folder.is_dir():
+                found |= {
+                    p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+                }
+        return sorted(found)
 
 
-def template_env(templates_dir: Path) -> jinja2.Environment:
-    """Environment for report templates: every template autoescaped, whatever its name."""
+def template_env(templates: Path | Sequence[Path]) -> jinja2.Environment:
+    """Environment for report templates: every template autoescaped, whatever its name.
+
+    ``templates``: one folder, or folders searched in order per file (project, package).
+    """
+    folders = [templates] if isinstance(templates, Path) else list(templates)
     return _configure(
         jinja2.Environment(
-            loader=RecordingLoader(str(templates_dir)),
+            loader=RecordingLoader(folders),
             autoescape=_always,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import jinja2
 import pytest
 
+from reportgen.deps import digest, recording
+from reportgen.options import BuildOptions
+from reportgen.plan import make_plan
+from reportgen.project import PACKAGE_TEMPLATES, Project
+from reportgen.render.pdf import RefusedURL, SandboxedFetcher
 from reportgen.render.templates import template_env
+from reportgen.runner import run_build
+from tests.tools import copy_sample
 
 DASH = "–"
 NAN = float("nan")
@@ -138,3 +146,148 @@ def test_values_that_round_to_zero_have_no_minus_sign(
 def test_data_uri_filter_embeds_svg(env: jinja2.Environment) -> None:
     out = fmt(env, "v | data_uri", b"<svg/>")
     assert out == "data:image/svg+xml;base64,PHN2Zy8+"
+
+
+# --- per-file override: a project's templates/ over the package's ---------------------------
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_each_template_comes_from_the_first_folder_that_has_it(tmp_path: Path) -> None:
+    own, package = tmp_path / "own", tmp_path / "package"
+    _write(package / "page.j2", "{% include 'part.j2' %}|{% include 'other.j2' %}")
+    _write(package / "part.j2", "package part")
+    _write(package / "other.j2", "package other")
+    _write(own / "part.j2", "own part")
+    with recording() as reads:
+        out = template_env([own, package]).get_template("page.j2").render()
+    assert out == "own part|package other"
+    got = {Path(k).relative_to(tmp_path).as_posix(): v for k, v in reads.digests.items()}
+    # what was used, with the hash of its bytes; each override it looked for, as absent ("")
+    assert got == {
+        "own/page.j2": "",
+        "package/page.j2": digest(b"{% include 'part.j2' %}|{% include 'other.j2' %}"),
+        "own/part.j2": digest(b"own part"),
+        "own/other.j2": "",
+        "package/other.j2": digest(b"package other"),
+    }
+
+
+def test_a_template_name_cannot_leave_the_folders(tmp_path: Path) -> None:
+    _write(tmp_path / "secret.j2", "secret")
+    env = template_env([tmp_path / "own", tmp_path / "package"])
+    with pytest.raises(jinja2.TemplateNotFound):
+        env.get_template("../secret.j2")
+    with pytest.raises(jinja2.TemplateNotFound):
+        env.get_template("missing.j2")
+
+
+def test_project_resolves_templates_css_and_fonts_per_file(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    assert project.template_file("css/report.css") == PACKAGE_TEMPLATES / "css/report.css"
+    assert project.fonts == PACKAGE_TEMPLATES / "fonts"  # no override: the package's folder
+    override = _write(tmp_path / "templates/css/report.css", "body { color: black; }")
+    assert project.template_file("css/report.css") == override
+    font = tmp_path / "templates/fonts/DejaVuSans.ttf"
+    font.parent.mkdir()
+    shutil.copy2(PACKAGE_TEMPLATES / "fonts/DejaVuSans-Bold.ttf", font)
+    fonts = project.template_folder("fonts")
+    assert fonts["DejaVuSans.ttf"] == font
+    assert fonts["DejaVuSans-Oblique.ttf"] == PACKAGE_TEMPLATES / "fonts/DejaVuSans-Oblique.ttf"
+    merged = project.fonts  # a folder holding every font used, the override among them
+    assert sorted(p.name for p in merged.iterdir()) == sorted(fonts)
+    assert (merged / "DejaVuSans.ttf").read_bytes() == font.read_bytes()
+    # the files that decide the folder: those used, and each package file's override path
+    watched = project.template_watch("fonts")
+    assert tmp_path / "templates/fonts/DejaVuSans-Oblique.ttf" in watched
+    assert PACKAGE_TEMPLATES / "fonts/DejaVuSans-Oblique.ttf" in watched
+
+
+def test_the_fetcher_reads_each_file_from_the_first_folder_that_has_it(tmp_path: Path) -> None:
+    own, package = tmp_path / "templates", tmp_path / "package"
+    _write(package / "fonts/a.ttf", "package a")
+    _write(package / "fonts/b.ttf", "package b")
+    _write(own / "fonts/b.ttf", "own b")
+    fetcher = SandboxedFetcher(
+        [own / "fonts", package / "fonts"], aliases=[(own, own), (own, package)]
+    )
+
+    def fetched(name: str) -> bytes:
+        response = fetcher.fetch((own / "fonts" / name).as_uri())
+        try:
+            return response.read()
+        finally:
+            response.close()
+
+    assert fetched("a.ttf") == b"package a"
+    assert fetched("b.ttf") == b"own b"
+    with pytest.raises(RefusedURL):
+        fetched("c.ttf")
+
+
+SMALL_NOTE = """type: sector-note
+title: Alpha
+date: 2026-05-01
+sector: Test sector
+rating: OUTPERFORM
+analysts: [{name: A. Analyst}]
+summary: summary.md
+sections:
+  - title: Day-0
+    prose: body.md
+    exhibits:
+      - id: day0-matrix
+"""
+
+
+@pytest.mark.e2e
+def test_adding_editing_and_removing_an_override_rebuilds_its_users(tmp_path: Path) -> None:
+    """A project without templates/ builds from the package; each override file added,
+    edited or removed makes the report stale and is what the next build uses."""
+    root = copy_sample(tmp_path / "p", templates=False)
+    shutil.rmtree(root / "data/reports")
+    _write(root / "data/reports/alpha/report.yaml", SMALL_NOTE)
+    _write(root / "data/reports/alpha/summary.md", "A short summary.\n")
+    _write(root / "data/reports/alpha/body.md", "The matrix.\n")
+    project = Project(root)
+
+    def build() -> str:
+        summary = run_build(project, None, BuildOptions(jobs=1), lambda _m: None)
+        assert summary.built == ["alpha"]
+        return (root / "build/alpha.html").read_text(encoding="utf-8")
+
+    def reasons() -> str:
+        # (others' edits to reportgen's code in a shared checkout are not this test's)
+        found = make_plan(project).stale.get("alpha", [])
+        return "; ".join(r for r in found if "code changed" not in r)
+
+    assert "<h3>Analysts</h3>" in build()
+    assert reasons() == ""
+    package = PACKAGE_TEMPLATES / "partials/analysts.html.j2"
+    partial = root / "templates/partials/analysts.html.j2"
+    _write(partial, package.read_text(encoding="utf-8").replace("Analysts", "Our authors"))
+    assert "templates/partials/analysts.html.j2" in reasons()
+    assert "<h3>Our authors</h3>" in build()
+    partial.write_text(partial.read_text(encoding="utf-8").replace("Our", "The"), "utf-8")
+    assert "templates/partials/analysts.html.j2" in reasons()
+    assert "<h3>The authors</h3>" in build()
+    partial.unlink()
+    assert "templates/partials/analysts.html.j2" in reasons()
+    assert "<h3>Analysts</h3>" in build()
+    # a stylesheet (a Jinja include) and a font (fetched by WeasyPrint, embedded in the HTML)
+    css = (PACKAGE_TEMPLATES / "css/report.css").read_text(encoding="utf-8")
+    _write(root / "templates/css/report.css", css + "\n.override-marker { color: red; }\n")
+    font = root / "templates/fonts/DejaVuSans.ttf"
+    font.parent.mkdir(parents=True)
+    shutil.copy2(PACKAGE_TEMPLATES / "fonts/DejaVuSans-Bold.ttf", font)
+    assert "templates/css/report.css" in reasons()
+    assert "templates/fonts/DejaVuSans.ttf" in reasons()
+    html = build()
+    assert ".override-marker" in html
+    assert reasons() == ""
+    font.unlink()
+    assert "templates/fonts/DejaVuSans.ttf" in reasons()
