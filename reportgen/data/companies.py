@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from reportgen.data.excel import workbook_tables
 from reportgen.data.numbers import NumberRule
 from reportgen.data.provenance import sourced
 from reportgen.data.schemas import Column, TableSchema
@@ -378,7 +379,14 @@ def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Co
             problems.add(yaml_shown, line_of(doc, key), key, f"must be positive, found {value}")
 
     tables: dict[str, pd.DataFrame] = {}
+    # Tables mapped from the analyst's workbook (excel.yaml, data/excel.py) stand in for
+    # their CSV files; a table given both ways is a problem there.
+    mapped, found = workbook_tables(folder, shown, (RI_INPUTS, RI_PUBLISHED), PERIOD_TABLES)
+    problems.extend(found)
+    tables.update({name: frame for name, frame in mapped.items() if frame is not None})
     for schema in (RI_INPUTS, RI_PUBLISHED):
+        if schema.name in mapped:
+            continue
         path = folder / schema.path
         if not path.is_file():
             problems.add(f"{shown}/{schema.path}", None, None, "file not found (required)")
