@@ -1,4 +1,8 @@
-"""Command line: `reportgen build`, `reportgen check`, `reportgen list`, `reportgen serve`.
+"""Command line: `reportgen build`, `check`, `list`, `serve`, `proof`, `publish` and the rest.
+
+Every command but `new` works on a project: the folder given with --project, else the
+nearest folder at or above the current one holding reportgen.yaml; outside a project such a
+command stops with exit 2 before it touches anything (no lock, cache or output folder).
 
 Exit codes: 0 done; 2 bad input or a machine that refuses (every problem listed as
 path:line: column: message, no traceback unless --debug); 1 a bug in reportgen: one line says
@@ -11,10 +15,10 @@ import errno
 import socket
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -25,7 +29,10 @@ from reportgen.errors import (
     environment_problem,
     write_crash_log,
 )
-from reportgen.project import Project, find_project
+from reportgen.project import NotAProjectError, Project, find_project
+
+if TYPE_CHECKING:
+    from reportgen.plan import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,19 +97,45 @@ def _fail_cleanly(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _with_project(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Call ``fn`` with the project as its first argument, inside the error boundary; outside
+    a project, stop with exit 2 before ``fn`` runs (so nothing is written anywhere)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        found = click.get_current_context().find_root().obj
+        if isinstance(found, NotAProjectError):
+            raise found
+        return fn(found, *args, **kwargs)
+
+    return _fail_cleanly(wrapper)
+
+
 @click.group()
+@click.version_option(
+    package_name="reportgen", prog_name="reportgen", message="%(prog)s %(version)s"
+)
 @click.option(
     "--project",
     "project_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Project folder (default: the nearest one holding data/).",
+    help="Project folder, holding reportgen.yaml (default: the nearest folder at or above "
+    "the current one that holds it).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context
 def main(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
     """reportgen: research reports from data/, as PDF and HTML in build/."""
-    ctx.obj = Project(project_dir.resolve()) if project_dir else find_project(Path.cwd())
+    # Found here, refused only by a command that needs it: `new` and every --help run anywhere.
+    try:
+        ctx.obj = (
+            find_project(project_dir, search_parents=False)
+            if project_dir is not None
+            else find_project(Path.cwd())
+        )
+    except NotAProjectError as exc:
+        ctx.obj = exc
 
 
 @main.command()
@@ -129,8 +162,7 @@ def main(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
     default=None,
     help="Write an archival / accessible PDF variant.",
 )
-@click.pass_obj
-@_fail_cleanly
+@_with_project
 def build(
     project: Project,
     reports: tuple[str, ...],
@@ -156,7 +188,7 @@ def build(
     reporter.summary()
 
 
-def _print_plan(plan: object) -> None:
+def _print_plan(plan: Plan) -> None:
     stale = plan.stale
     for slug, reasons in stale.items():
         click.echo(f"stale    {slug}: " + "; ".join(reasons))
@@ -166,7 +198,7 @@ def _print_plan(plan: object) -> None:
         click.echo(f"orphan   {slug}: its outputs will be removed")
     if plan.validate:
         click.echo("data     changed since the last validation: it will be validated")
-    if plan.nothing_to_do:  # type: ignore[attr-defined]
+    if plan.nothing_to_do:
         click.echo("everything is up to date")
 
 
@@ -178,8 +210,7 @@ def _print_plan(plan: object) -> None:
     help="Port on 127.0.0.1 (0: any free port).",
 )
 @click.option("--open/--no-open", "open_browser", default=True, help="Open the browser.")
-@click.pass_obj
-@_fail_cleanly
+@_with_project
 def serve(project: Project, port: int, open_browser: bool) -> None:
     """Preview: build, serve build/ on 127.0.0.1, rebuild and reload on every change."""
     import webbrowser
@@ -227,8 +258,7 @@ def _check_port(port: int) -> None:
 
 @main.command()
 @click.argument("reports", nargs=-1)
-@click.pass_obj
-@_fail_cleanly
+@_with_project
 def status(project: Project, reports: tuple[str, ...]) -> None:
     """List what is stale and why (same as build --dry-run)."""
     from reportgen.plan import make_plan
@@ -237,8 +267,7 @@ def status(project: Project, reports: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.pass_obj
-@_fail_cleanly
+@_with_project
 def check(project: Project) -> None:
     """Validate all data; list every published value that disagrees with its computed one,
     and every comparative sentence in prose that rests on no evaluated comparison."""
@@ -284,21 +313,62 @@ def check(project: Project) -> None:
         raise DataError(list(sorted_.stale))
 
 
+#: A column of `reportgen list` is as wide as its widest cell up to this many characters; a
+#: longer cell runs past the column on its own line instead of widening every other line.
+LIST_COLUMN_CAP = 32
+
+
+def aligned(rows: Sequence[Sequence[str]], cap: int = LIST_COLUMN_CAP) -> list[str]:
+    """``rows`` as lines of columns two spaces apart, each column as wide as its widest cell
+    of at most ``cap`` characters (the last column is never padded; no trailing spaces)."""
+    if not rows:
+        return []
+    ncols = max(len(row) for row in rows)
+    widths = [
+        max((len(row[i]) for row in rows if i < len(row) and len(row[i]) <= cap), default=0)
+        for i in range(ncols)
+    ]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + list(row[-1:])
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _section(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """One titled block of `reportgen list`: a header line, then one aligned line per row."""
+    click.echo(f"{title} ({len(rows)})")
+    for line in aligned([header, *rows]) if rows else ["  (none)"]:
+        click.echo(f"  {line}" if rows else line)
+
+
 @main.command(name="list")
-@click.pass_obj
-@_fail_cleanly
+@_with_project
 def list_(project: Project) -> None:
-    """List report types, registered exhibits and report definitions."""
+    """List the report types, the exhibits (kind and the tables each reads) and the
+    project's report definitions."""
     from reportgen.build import load_definitions
     from reportgen.figures.registry import EXHIBITS
     from reportgen.reports.base import load_report_types
 
-    for name, cls in sorted(load_report_types().items()):
-        click.echo(f"type     {name}: {cls.description}")
-    for ex_id, spec in sorted(EXHIBITS.items()):
-        click.echo(f"exhibit  {ex_id} ({spec.kind}): {spec.title}")
-    for d in load_definitions(project):
-        click.echo(f"report   {d.slug} ({d.type}): {d.title}")
+    definitions = load_definitions(project)  # registers the exhibits (built-in and plug-ins)
+    types = sorted(load_report_types().items())
+    _section("report types", ("NAME", "DESCRIPTION"), [(n, c.description) for n, c in types])
+    click.echo()
+    _section(
+        "exhibits",
+        ("ID", "KIND", "READS", "TITLE"),
+        [
+            (ex_id, spec.kind, ", ".join(spec.tables) or "-", spec.title)
+            for ex_id, spec in sorted(EXHIBITS.items())
+        ],
+    )
+    click.echo()
+    _section(
+        f"reports in {project.shown(project.reports)}",
+        ("SLUG", "TYPE", "TITLE"),
+        [(d.slug, d.type, d.title) for d in definitions],
+    )
 
 
 @main.command()
@@ -310,8 +380,7 @@ def list_(project: Project) -> None:
     default=None,
     help="Where to write the PNG (default: build/<report>.proof.png).",
 )
-@click.pass_obj
-@_fail_cleanly
+@_with_project
 def proof(project: Project, report: str, output: Path | None) -> None:
     """Build REPORT if stale, then draw every page with each finding outlined and numbered
     (one PNG) and list the findings."""
@@ -325,8 +394,7 @@ def proof(project: Project, report: str, output: Path | None) -> None:
 
 @main.command()
 @click.argument("slug", required=False)
-@click.pass_obj
-@_fail_cleanly
+@_with_project
 def releases(project: Project, slug: str | None) -> None:
     """List the releases in the registry (of report SLUG, or all), oldest first."""
     from reportgen.publish.registry import release_lines
@@ -343,8 +411,7 @@ def releases(project: Project, slug: str | None) -> None:
     default=None,
     help="CSV of recipients (name,firm,email): one stamped copy each in the release's outbox/.",
 )
-@click.pass_obj
-@_fail_cleanly
+@_with_project
 def publish(project: Project, slug: str, recipients: Path | None) -> None:
     """Build SLUG strictly and write it as an immutable release in releases/SLUG/<id>/,
     recorded in the release registry."""
@@ -368,8 +435,7 @@ def publish(project: Project, slug: str, recipients: Path | None) -> None:
 
 @main.command()
 @click.argument("release")
-@click.pass_obj
-@_fail_cleanly
+@_with_project
 def verify(project: Project, release: str) -> None:
     """Re-hash RELEASE (a release folder or id) against its manifest, the PDF's attachments
     and the registry's record; list every changed, missing or added file."""
@@ -391,6 +457,20 @@ def verify(project: Project, release: str) -> None:
         f"verified: {result.files} files, {result.attachments} attachments{registry} "
         f"({project.shown(result.folder) if result.folder else release})"
     )
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--name", default=None, help="The project's name (default: the folder's name).")
+@_fail_cleanly
+def new(directory: Path, name: str | None) -> None:
+    """Create a project in DIRECTORY (a new or empty folder): a placeholder house, one company,
+    its initiation and a short sector note, a Makefile and a README; it builds as it is."""
+    from reportgen.scaffold import new_project
+
+    files = new_project(directory, name)
+    click.echo(f"created {directory} ({len(files)} files); next:")
+    click.echo(f"  cd {directory} && reportgen build   # PDF and HTML reports in build/")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -90,9 +90,14 @@ def write_all_atomic(
 
 def _shown(path: Path, root: Path | None) -> str:
     """``path`` relative to the project root (given, or the folder holding data/)."""
-    from reportgen.project import Project, find_project
+    from reportgen.project import NotAProjectError, Project, find_project
 
-    return (Project(root) if root is not None else find_project(path.parent)).shown(path)
+    if root is not None:
+        return Project(root).shown(path)
+    try:
+        return find_project(path.parent).shown(path)
+    except NotAProjectError:  # a path outside any project is shown as it is
+        return str(path)
 
 
 def _stage(path: Path, data: bytes) -> str:

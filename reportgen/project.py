@@ -8,6 +8,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportgen.errors import Problem, ReportgenError
+
 #: The templates, CSS, fonts and default house files shipped inside the package.
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: The file that marks a project's root folder (like pyproject.toml marks a Python project).
@@ -104,6 +106,11 @@ class Project:
             return str(path)
 
 
+class NotAProjectError(ReportgenError):
+    """The folder a command was run in (or given with --project) is not a reportgen project:
+    no reportgen.yaml there (or, when searching, in any folder above it)."""
+
+
 def _merged_folder(files: dict[str, Path], cache: Path) -> Path:
     """A folder under ``cache`` holding ``files`` (name -> path), made once per content."""
     key = hashlib.sha256()
@@ -128,10 +135,24 @@ def _merged_folder(files: dict[str, Path], cache: Path) -> Path:
     return folder
 
 
-def find_project(start: Path) -> Project:
-    """The nearest folder at or above ``start`` that has a reportgen.yaml."""
+def find_project(start: Path, *, search_parents: bool = True) -> Project:
+    """The nearest folder at or above ``start`` that has a reportgen.yaml (only ``start``
+    itself when not ``search_parents``, as for --project DIR); NotAProjectError when none
+    has, so that no command writes a lock, cache or output into a folder that is no project."""
     here = start.resolve()
-    for candidate in (here, *here.parents):
+    for candidate in (here, *here.parents) if search_parents else (here,):
         if (candidate / PROJECT_FILE).is_file():
             return Project(candidate)
-    return Project(here)
+    where = f"{here} or any folder above it" if search_parents else str(here)
+    raise NotAProjectError(
+        [
+            Problem(
+                PROJECT_FILE,
+                None,
+                None,
+                f"not found in {where}: not a reportgen project; run the command in a "
+                "project folder, name one with --project DIR, or create one with "
+                "`reportgen new DIR`",
+            )
+        ]
+    )

@@ -47,6 +47,7 @@ def make_project(root: Path, house: str = HOUSE, slugs: tuple[str, ...] = ("alph
         (root / "data" / "reports" / slug).mkdir(parents=True)
         (root / "data" / "reports" / slug / "report.yaml").write_text("type: company\n")
     (root / "data" / "house.yaml").write_text(house, encoding="utf-8")
+    (root / "reportgen.yaml").write_text("name: Registry tests\n", encoding="utf-8")
     return Project(root)
 
 

@@ -46,6 +46,7 @@ def sample_project(root: Path, sample: bool | None) -> Path:
     """The real house and templates with one prose-only note; ``sample`` as house.yaml says
     (None: no key at all)."""
     shutil.copytree(REPO / "data", root / "data")
+    shutil.copy2(REPO / "reportgen.yaml", root / "reportgen.yaml")  # the CLI needs a project
     shutil.copytree(TEMPLATES, root / "templates")
     shutil.rmtree(root / "data" / "reports")
     house = root / "data" / "house.yaml"
