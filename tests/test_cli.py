@@ -44,7 +44,7 @@ HELP_SAYS: dict[str, str] = {
     "serve": "rebuild and reload on every change",
     "status": "List what is stale and why",
     "verify": "Re-hash RELEASE",
-    "new": "",  # H1's command: only its usage and options are checked here
+    "new": "Create a project in DIRECTORY",
 }
 
 
