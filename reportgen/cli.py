@@ -473,19 +473,5 @@ def new(directory: Path, name: str | None) -> None:
     click.echo(f"  cd {directory} && reportgen build   # PDF and HTML reports in build/")
 
 
-@main.command()
-@click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--name", default=None, help="The project's name (default: the folder's name).")
-@_fail_cleanly
-def new(directory: Path, name: str | None) -> None:
-    """Create a project in DIRECTORY (a new or empty folder): a placeholder house, one company,
-    its initiation and a short sector note, a Makefile and a README; it builds as it is."""
-    from reportgen.scaffold import new_project
-
-    files = new_project(directory, name)
-    click.echo(f"created {directory} ({len(files)} files); next:")
-    click.echo(f"  cd {directory} && reportgen build   # PDF and HTML reports in build/")
-
-
 if __name__ == "__main__":  # pragma: no cover
     main()
