@@ -12,9 +12,11 @@ editing the workbook rebuilds what reads it).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import math
 import re
+import warnings
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,7 +50,6 @@ _FORMATS = {
     ".xlsb": "a binary workbook (.xlsb)",
     ".xls": "an Excel 97-2003 workbook (.xls)",
     ".ods": "an OpenDocument spreadsheet (.ods)",
-    ".csv": "a CSV file",
 }
 
 
@@ -145,6 +146,8 @@ def _label(value: Any) -> str:
     whole numbers without '.0' (a header cell 2025 matches the label 2025)."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    elif isinstance(value, dt.datetime):  # a header typed as a date: 2025-12-31
+        value = value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     return " ".join(str(value).split()).casefold()
 
 
@@ -268,7 +271,7 @@ def _parse_table(
                     continue
                 parsed = parse_ref(target)
                 if parsed is None:
-                    refs.append(Ref(name, item, period, at, name=target.strip()))
+                    refs.append(Ref(name, item, period, at, sheet, name=target.strip()))
                     continue
                 ref_sheet = parsed[0] or sheet
                 if ref_sheet is None:
@@ -331,17 +334,38 @@ def _format_problem(data: bytes, suffix: str) -> str | None:
 
 def _open(data: bytes, data_only: bool) -> Any:
     """The workbook from its bytes, read-only; external links are not loaded."""
-    import openpyxl  # imported on use: a project without workbooks never loads it
+    # Imported on use: a project without workbooks never loads openpyxl (no type stubs).
+    import openpyxl  # type: ignore[import-untyped]
 
-    return openpyxl.load_workbook(
-        io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False
-    )
+    with warnings.catch_warnings():
+        # openpyxl warns of parts it drops (data validation, conditional formats): noise
+        # here, since only cell values are read.
+        warnings.simplefilter("ignore")
+        return openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False
+        )
 
 
-def _defined_name(book: Any, name: str) -> tuple[str, str] | str:
-    """(sheet, cell) a workbook-level defined name refers to, or why it cannot be used."""
-    names = book.defined_names
-    found = next((names[k] for k in names if k.casefold() == name.casefold()), None)
+def _defined_name(book: Any, name: str, sheet: str | None) -> tuple[str, str] | str:
+    """(sheet, cell) a defined name refers to, or why it cannot be used. A name is looked up
+    in the workbook, then among the names local to the table's ``sheet``, then among those
+    of any sheet (if only one has it); ``IS!Name`` names a sheet's local name."""
+
+    def get(names: Any) -> Any:
+        return next((names[k] for k in names if k.casefold() == wanted.casefold()), None)
+
+    scope, _, wanted = name.rpartition("!")
+    scope = scope.strip("'").replace("''", "'")
+    locals_ = {ws.title: getattr(ws, "defined_names", {}) for ws in book.worksheets}
+    if scope:
+        found = get(locals_[scope]) if scope in locals_ else None
+    else:
+        found = get(book.defined_names)
+        if found is None and sheet in locals_:
+            found = get(locals_[sheet])
+        if found is None:
+            hits = [f for f in (get(n) for n in locals_.values()) if f is not None]
+            found = hits[0] if len(hits) == 1 else None
     if found is None:
         return f"no defined name '{name}' in the workbook"
     try:
@@ -350,8 +374,8 @@ def _defined_name(book: Any, name: str) -> tuple[str, str] | str:
         destinations = []
     if len(destinations) != 1 or ":" in destinations[0][1]:
         return f"defined name '{name}' = {found.attr_text} is not a single cell"
-    sheet, cell = destinations[0]
-    return sheet, cell.replace("$", "")
+    target, cell = destinations[0]
+    return target, cell.replace("$", "")
 
 
 def _values(sheet: Any, cells: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Any]:
@@ -431,7 +455,7 @@ def _locate(
 
     for ref in table.refs:
         if ref.name is not None:
-            target = _defined_name(book, ref.name)
+            target = _defined_name(book, ref.name, ref.sheet)
             if isinstance(target, str):
                 refuse(ref.line, f".cells.{ref.item}.{ref.period}", target)
             elif target[0] not in book.sheetnames:
@@ -472,7 +496,7 @@ def _locate(
     return located
 
 
-def _number(value: Any, ref: Ref) -> tuple[float | None, str | None]:
+def _number(value: Any) -> tuple[float | None, str | None]:
     """The cell's value as a float (None if empty), or why it is not a number."""
     if value is None:
         return None, None
@@ -632,9 +656,12 @@ def _read_tables(
     """Open the workbook once and read every mapped table's values (see workbook_tables);
     problems are added to ``problems``. Only numbers are read: no text of the workbook
     reaches a page (line items and periods are the mapping's names)."""
-    at = line_of(doc, "workbook")
     if not path.is_file():
-        problems.append(Problem(yaml_shown, at, "workbook", f"{book_shown}: file not found"))
+        problems.append(
+            Problem(
+                yaml_shown, line_of(doc, "workbook"), "workbook", f"{book_shown}: file not found"
+            )
+        )
         return {}
     data = read_bytes(path)
     refused = _format_problem(data, path.suffix.lower())
@@ -649,87 +676,100 @@ def _read_tables(
         )
         return {}
     result: dict[str, pd.DataFrame] = {}
-    formulas: Any = None
+    uncomputed: list[str] = []
+    formulas: list[Any] = []  # the workbook's formulas, opened on first need
     try:
         for table in maps:
             start = len(problems)
-            node = doc["tables"][table.name]
-            refs = _locate(book, table, node, yaml_shown, problems)
+            refs = _locate(book, table, doc["tables"][table.name], yaml_shown, problems)
             if len(problems) > start:
                 continue
-            by_sheet: dict[str, list[Ref]] = {}
-            for ref in refs:
-                by_sheet.setdefault(str(ref.sheet), []).append(ref)
-            values: dict[tuple[str, str], float | None] = {}
-            for sheet, sheet_refs in sorted(by_sheet.items()):
-                if sheet not in book.sheetnames:  # a defined name's sheet
-                    problems.append(
-                        Problem(book_shown, None, None, f"no sheet '{sheet}' in the workbook")
-                    )
-                    continue
-                cells = {ref: split_cell(str(ref.cell)) for ref in sheet_refs}
-                read = _values(book[sheet], cells.values())
-                empty = [ref for ref in sheet_refs if read.get(cells[ref]) is None]
-                if empty:
-                    formulas = formulas or _open(data, data_only=False)
-                    written = _values(formulas[sheet], (cells[r] for r in empty))
-                    for ref in empty:
-                        source = written.get(cells[ref])
-                        if isinstance(source, str) and source.startswith("="):
-                            problems.append(
-                                Problem(
-                                    book_shown,
-                                    None,
-                                    None,
-                                    f"{ref.where()}: the formula {source} has no computed "
-                                    "value: the workbook was saved without computed values; "
-                                    "open and save it in Excel/LibreOffice",
-                                )
-                            )
-                for ref in sheet_refs:
-                    number, problem = _number(read.get(cells[ref]), ref)
-                    if problem is not None:
-                        problems.append(
-                            Problem(
-                                book_shown,
-                                None,
-                                None,
-                                f"{ref.where()}: {problem} "
-                                f"({table.name}: {ref.item}, {ref.period})",
-                            )
-                        )
-                    values[(ref.item, ref.period)] = number
-            schema = schemas.get(table.name)
-            if schema is not None:
-                for column in schema.columns:
-                    if column.kind == "number" and not column.nullable:
-                        for period in table.periods:
-                            if (column.name, period) in values and values[
-                                (column.name, period)
-                            ] is None:
-                                problems.append(
-                                    Problem(
-                                        yaml_shown,
-                                        table.line,
-                                        f"tables.{table.name}",
-                                        f"{column.name} {period}: the mapped cell is empty; "
-                                        "a value is required",
-                                    )
-                                )
-            if len(problems) == start:
-                result[table.name] = _frame(table, values, schema)
+            values = _table_values(book, data, formulas, refs, book_shown, problems, uncomputed)
+            if len(problems) == start and not uncomputed:
+                _required(table, values, schemas.get(table.name), yaml_shown, problems)
+            if len(problems) == start and not uncomputed:
+                result[table.name] = _frame(table, values, schemas.get(table.name))
     finally:
-        book.close()
-        if formulas is not None:
-            formulas.close()
+        for opened in (book, *formulas):
+            opened.close()
+    if uncomputed:
+        more = f" and {len(uncomputed) - 3} more" if len(uncomputed) > 3 else ""
+        problems.append(
+            Problem(
+                book_shown,
+                None,
+                None,
+                f"{'; '.join(uncomputed[:3])}{more}: a formula without its computed value; "
+                "the workbook was saved without computed values; open and save it in "
+                "Excel/LibreOffice",
+            )
+        )
     return result
 
 
-__all__ = [
-    "MAPPING_FILE",
-    "column_letters",
-    "column_number",
-    "parse_ref",
-    "split_cell",
-    "workbook_tables",
-]
+def _table_values(
+    book: Any,
+    data: bytes,
+    formulas: list[Any],
+    refs: Sequence[Ref],
+    book_shown: str,
+    problems: list[Problem],
+    uncomputed: list[str],
+) -> dict[tuple[str, str], float | None]:
+    """{(item, period): number or None} of located refs, reading each sheet once. A cell
+    that is not a number is a problem; an empty cell holding a formula goes to
+    ``uncomputed`` (the workbook was saved without computed values)."""
+    by_sheet: dict[str, list[Ref]] = {}
+    for ref in refs:
+        by_sheet.setdefault(str(ref.sheet), []).append(ref)
+    values: dict[tuple[str, str], float | None] = {}
+    for sheet, sheet_refs in sorted(by_sheet.items()):
+        cells = {ref: split_cell(str(ref.cell)) for ref in sheet_refs}
+        read = _values(book[sheet], cells.values())
+        empty = [ref for ref in sheet_refs if read.get(cells[ref]) is None]
+        if empty:
+            if not formulas:
+                formulas.append(_open(data, data_only=False))
+            written = _values(formulas[0][sheet], (cells[r] for r in empty))
+            for ref in empty:
+                source = written.get(cells[ref])
+                if isinstance(source, str) and source.startswith("="):
+                    shown = source if len(source) <= 40 else source[:37] + "..."
+                    uncomputed.append(f"{ref.where()} ({shown})")
+        for ref in sheet_refs:
+            number, problem = _number(read.get(cells[ref]))
+            if problem is not None:
+                problems.append(
+                    Problem(
+                        book_shown,
+                        None,
+                        None,
+                        f"{ref.where()}: {problem} ({ref.table}: {ref.item}, {ref.period})",
+                    )
+                )
+            values[(ref.item, ref.period)] = number
+    return values
+
+
+def _required(
+    table: TableMap,
+    values: Mapping[tuple[str, str], float | None],
+    schema: TableSchema | None,
+    yaml_shown: str,
+    problems: list[Problem],
+) -> None:
+    """A keyed table's required columns must have a value in every year."""
+    for column in schema.columns if schema is not None else ():
+        if column.kind != "number" or column.nullable:
+            continue
+        for period in table.periods:
+            if values.get((column.name, period)) is None:
+                problems.append(
+                    Problem(
+                        yaml_shown,
+                        table.line,
+                        f"tables.{table.name}",
+                        f"{column.name} {period}: no value (the cell is empty or not mapped); "
+                        "a value is required",
+                    )
+                )

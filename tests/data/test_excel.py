@@ -97,6 +97,7 @@ def write_model(path: Path) -> Path:
     book.defined_names["Equity2026"] = DefinedName("Equity2026", attr_text="BS!$D$4")
     book.defined_names["Block"] = DefinedName("Block", attr_text="BS!$C$3:$D$4")
     book.defined_names["Elsewhere"] = DefinedName("Elsewhere", attr_text="Gone!$A$1")
+    sheet.defined_names["Sales25"] = DefinedName("Sales25", attr_text="IS!$D$7")  # IS's own
     book.save(path)
     return path
 
@@ -242,6 +243,26 @@ def test_cells_and_defined_names_make_a_keyed_table(tmp_path: Path, computed: Pa
     assert frame["source"].isna().all()
 
 
+def test_a_name_local_to_a_sheet(tmp_path: Path, computed: Path) -> None:
+    folder = company(
+        tmp_path,
+        computed,
+        "workbook: model.xlsx\n"
+        "tables:\n"
+        "  income_statement:\n"
+        "    cells:\n"
+        "      net_sales: {2025: sales25, 2026E: IS!E7}\n"
+        "      cogs: {2025: IS!Sales25}\n",
+    )
+    tables, problems = load(folder)
+    assert problems == []
+    frame = tables["income_statement"]
+    assert value(frame, "net_sales", "2025") == pytest.approx(420.0, abs=TOLERANCE)
+    assert value(frame, "net_sales", "2026E") == pytest.approx(600.0, abs=TOLERANCE)
+    assert value(frame, "cogs", "2025") == pytest.approx(420.0, abs=TOLERANCE)
+    assert math.isnan(value(frame, "cogs", "2026E"))  # not mapped: an empty cell, as in CSV
+
+
 def test_workbook_tables_ignore_a_folder_without_a_mapping(tmp_path: Path) -> None:
     assert load(tmp_path) == ({}, [])
 
@@ -277,8 +298,25 @@ def test_a_workbook_saved_without_computed_values(tmp_path: Path) -> None:
     )
     _tables, problems = load(folder)
     assert messages(problems) == [
-        f"{SHOWN}/model.xlsx: sheet 'IS'!D7: the formula =D5*D6 has no computed value: the "
-        "workbook was saved without computed values; open and save it in Excel/LibreOffice"
+        f"{SHOWN}/model.xlsx: sheet 'IS'!D7 (=D5*D6): a formula without its computed value; "
+        "the workbook was saved without computed values; open and save it in Excel/LibreOffice"
+    ]
+
+
+def test_a_workbook_saved_without_computed_values_is_one_problem(tmp_path: Path) -> None:
+    written = write_model(tmp_path / "model.xlsx")
+    folder = company(
+        tmp_path,
+        written,
+        mapping_of(
+            "    rows: {net_sales: 7, cogs: 8, gross_profit: 9}\n    columns: {2025: D, 2026E: E}\n"
+        ),
+    )
+    _tables, problems = load(folder)
+    assert messages(problems) == [
+        f"{SHOWN}/model.xlsx: sheet 'IS'!D7 (=D5*D6); sheet 'IS'!E7 (=E5*E6); sheet 'IS'!E8 "
+        "(=-E7*0.45) and 2 more: a formula without its computed value; the workbook was saved "
+        "without computed values; open and save it in Excel/LibreOffice"
     ]
 
 
