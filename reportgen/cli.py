@@ -126,7 +126,11 @@ def _with_project(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context
 def main(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
-    """reportgen: research reports from data/, as PDF and HTML in build/."""
+    """reportgen: research reports from data/, as PDF and HTML in build/.
+
+    Run a command in a project folder (one holding reportgen.yaml, or any folder below it),
+    or name the project with --project DIR; `reportgen new DIR` starts a project.
+    """
     # Found here, refused only by a command that needs it: `new` and every --help run anywhere.
     try:
         ctx.obj = (
@@ -138,7 +142,7 @@ def main(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
         ctx.obj = exc
 
 
-@main.command()
+@main.command(short_help="Build what is stale into build/ (PDF and HTML).")
 @click.argument("reports", nargs=-1)
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings, errors and the summary.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every task and why reports rebuild.")
@@ -202,7 +206,7 @@ def _print_plan(plan: Plan) -> None:
         click.echo("everything is up to date")
 
 
-@main.command()
+@main.command(short_help="Live preview: build, serve, rebuild on every change.")
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -256,7 +260,7 @@ def _check_port(port: int) -> None:
             raise
 
 
-@main.command()
+@main.command(short_help="List what is stale and why (as build --dry-run).")
 @click.argument("reports", nargs=-1)
 @_with_project
 def status(project: Project, reports: tuple[str, ...]) -> None:
@@ -266,7 +270,7 @@ def status(project: Project, reports: tuple[str, ...]) -> None:
     _print_plan(make_plan(project, list(reports) or None))
 
 
-@main.command()
+@main.command(short_help="Validate the data; list published values that differ.")
 @_with_project
 def check(project: Project) -> None:
     """Validate all data; list every published value that disagrees with its computed one,
@@ -342,7 +346,7 @@ def _section(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -
         click.echo(f"  {line}" if rows else line)
 
 
-@main.command(name="list")
+@main.command(name="list", short_help="List report types, exhibits and report definitions.")
 @_with_project
 def list_(project: Project) -> None:
     """List the report types, the exhibits (kind and the tables each reads) and the
@@ -371,7 +375,7 @@ def list_(project: Project) -> None:
     )
 
 
-@main.command()
+@main.command(short_help="Draw every page of a report with its findings marked.")
 @click.argument("report")
 @click.option(
     "-o",
@@ -392,7 +396,7 @@ def proof(project: Project, report: str, output: Path | None) -> None:
     click.echo(f"wrote {project.shown(made.path)} ({made.size[0]}x{made.size[1]} px)")
 
 
-@main.command()
+@main.command(short_help="List the releases in the registry, oldest first.")
 @click.argument("slug", required=False)
 @_with_project
 def releases(project: Project, slug: str | None) -> None:
@@ -403,7 +407,7 @@ def releases(project: Project, slug: str | None) -> None:
         click.echo(line)
 
 
-@main.command()
+@main.command(short_help="Build a report strictly and release it immutably.")
 @click.argument("slug")
 @click.option(
     "--recipients",
@@ -433,7 +437,7 @@ def publish(project: Project, slug: str, recipients: Path | None) -> None:
         sys.exit(2)
 
 
-@main.command()
+@main.command(short_help="Re-hash a release against its manifest and registry.")
 @click.argument("release")
 @_with_project
 def verify(project: Project, release: str) -> None:
@@ -459,7 +463,7 @@ def verify(project: Project, release: str) -> None:
     )
 
 
-@main.command()
+@main.command(short_help="Create a new project in DIRECTORY, ready to build.")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--name", default=None, help="The project's name (default: the folder's name).")
 @_fail_cleanly

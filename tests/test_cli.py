@@ -85,12 +85,14 @@ def test_main_help_lists_every_command_and_option(nowhere: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Usage: reportgen [OPTIONS] COMMAND [ARGS]...\n")
     assert "research reports from data/" in result.output
+    assert "`reportgen new DIR` starts a project" in " ".join(result.output.split())
     for option in ("--project", "--debug", "--version", "--help"):
         assert option in result.output
     commands = result.output.split("Commands:\n", 1)[1]
     assert isinstance(main, click.Group)
     for name in main.commands:
         assert f"\n  {name} " in f"\n{commands}", f"{name} is not listed in --help"
+    assert "..." not in commands  # each command's one-line help fits, not cut short
     assert tree(nowhere.parent) == ["empty"]
 
 
@@ -113,6 +115,14 @@ def test_each_command_help_says_what_it_does_and_lists_its_options(
         assert option.help, f"{name} {option.opts[0]} has no help text"
     assert "--help" in result.output
     assert command.help and HELP_SAYS[name] in " ".join(result.output.split())
+    assert tree(nowhere.parent) == ["empty"]
+
+
+def test_no_command_or_an_unknown_one_is_a_usage_error(nowhere: Path) -> None:
+    alone = invoke([])
+    assert alone.exit_code == 2 and alone.output.startswith("Usage: reportgen [OPTIONS] COMMAND")
+    unknown = invoke(["bogus"])
+    assert unknown.exit_code == 2 and "No such command 'bogus'" in unknown.stderr
     assert tree(nowhere.parent) == ["empty"]
 
 
