@@ -188,6 +188,11 @@ def test_a_workbook_company_builds_the_same_pdf_as_csv(tmp_path: Path, lo_profil
     html = (csv_project / "build" / f"{COMPANY}.html").read_bytes()
     assert (xlsx_project / "build" / f"{COMPANY}.html").read_bytes() == html
 
+    # The checks read the workbook's tables as they read the CSV files.
+    check = run_cli(["check"], xlsx_project)
+    assert check.exit_code == 0, check.output
+    assert "mismatch" not in check.output, check.output
+
     # Built and unchanged: up to date. The workbook edited (one typed figure changed and
     # recomputed): the report that reads it is stale, naming the workbook.
     status = run_cli(["status", COMPANY], xlsx_project)

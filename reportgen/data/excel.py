@@ -688,7 +688,12 @@ def _read_tables(
             if len(problems) == start and not uncomputed:
                 _required(table, values, schemas.get(table.name), yaml_shown, problems)
             if len(problems) == start and not uncomputed:
-                result[table.name] = _frame(table, values, schemas.get(table.name))
+                frame = _frame(table, values, schemas.get(table.name))
+                # Where each value came from, for messages and provenance that want the
+                # cell rather than the table's CSV name: {(item, period): "IS!D14"}.
+                frame.attrs["workbook"] = book_shown
+                frame.attrs["cells"] = {(r.item, r.period): f"{r.sheet}!{r.cell}" for r in refs}
+                result[table.name] = frame
     finally:
         for opened in (book, *formulas):
             opened.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +18,11 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl.workbook.defined_name import DefinedName
 
+from reportgen.data import excel
 from reportgen.data.companies import PERIOD_TABLES, RI_INPUTS, RI_PUBLISHED
 from reportgen.data.excel import (
     column_letters,
@@ -197,6 +201,8 @@ def test_rows_and_columns_read_the_computed_values(tmp_path: Path, computed: Pat
     for (item, period), figure in expected.items():
         assert math.isclose(value(frame, item, period), figure, abs_tol=TOLERANCE)
     assert str(frame["2025"].dtype) == "float64"
+    assert frame.attrs["workbook"] == f"{SHOWN}/model.xlsx"
+    assert frame.attrs["cells"][("gross_profit", "2026E")] == "IS!E9"
 
 
 def test_labels_and_headers_find_rows_and_columns(tmp_path: Path, computed: Path) -> None:
@@ -454,7 +460,7 @@ def test_a_table_in_the_workbook_and_in_a_csv_file(tmp_path: Path, computed: Pat
 
 def _refused(tmp_path: Path, name: str, data: bytes) -> list[str]:
     folder = tmp_path / "acme"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     (folder / name).write_bytes(data)
     (folder / "excel.yaml").write_text(
         mapping_of("    rows: {net_sales: 7}\n    columns: {2025: D}\n").replace("model.xlsx", name)
@@ -518,3 +524,74 @@ def test_a_bad_workbook_fails_the_check_with_exit_2(project_copy: Path, computed
         in result.output
     )
     assert "Traceback" not in result.output
+
+
+# --- typed values round-trip; limits ------------------------------------------------------
+
+#: Figures as analysts type them: whole numbers, and decimals of up to 15 significant digits
+#: (openpyxl writes a float with 16, so a 17-digit one would not survive the writing).
+NUMBERS = st.one_of(
+    st.none(),
+    st.integers(min_value=-(10**14), max_value=10**14),
+    st.integers(min_value=-(10**14), max_value=10**14).map(lambda n: n / 10**4),
+)
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(grid=st.lists(st.lists(NUMBERS, min_size=3, max_size=3), min_size=1, max_size=4))
+def test_typed_numbers_are_read_exactly(grid: list[list[float | int | None]]) -> None:
+    """Any number a cell holds is read as the same float; an empty cell as NaN."""
+    with tempfile.TemporaryDirectory() as tmp:
+        book = openpyxl.Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "IS"
+        for r, row in enumerate(grid, start=2):
+            for c, number in enumerate(row, start=2):
+                sheet.cell(row=r, column=c, value=number)
+        book.save(Path(tmp) / "model.xlsx")
+        rows = ", ".join(f"item_{r}: {r}" for r in range(2, len(grid) + 2))
+        folder = company(
+            Path(tmp),
+            Path(tmp) / "model.xlsx",
+            mapping_of(f"    rows: {{{rows}}}\n    columns: {{2025: B, 2026E: C, 2027E: D}}\n"),
+        )
+        tables, problems = load(folder)
+    assert problems == []
+    frame = tables["income_statement"]
+    for r, row in enumerate(grid, start=2):
+        for period, number in zip(("2025", "2026E", "2027E"), row, strict=True):
+            read = value(frame, f"item_{r}", period)
+            assert math.isnan(read) if number is None else read == float(number)
+
+
+def test_a_workbook_over_the_limits_is_refused(
+    tmp_path: Path, computed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    size = computed.stat().st_size
+    monkeypatch.setattr(excel, "MAX_WORKBOOK_BYTES", size - 1)
+    assert _refused(tmp_path / "a", "model.xlsx", computed.read_bytes()) == [
+        f"{SHOWN}/model.xlsx: {size:,} bytes; a workbook may be at most {size - 1:,} bytes"
+    ]
+    monkeypatch.setattr(excel, "MAX_WORKBOOK_BYTES", size)
+    monkeypatch.setattr(excel, "MAX_UNPACKED_BYTES", 1000)
+    found = _refused(tmp_path / "b", "model.xlsx", computed.read_bytes())
+    assert len(found) == 1 and "a workbook may unpack to at most 1,000 bytes" in found[0]
+
+
+def test_a_number_too_large(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "IS"
+    sheet["D7"] = 1e15
+    book.save(tmp_path / "model.xlsx")
+    folder = company(
+        tmp_path,
+        tmp_path / "model.xlsx",
+        mapping_of("    rows: {net_sales: 7}\n    columns: {2025: D}\n"),
+    )
+    assert messages(load(folder)[1]) == [
+        f"{SHOWN}/model.xlsx: sheet 'IS'!D7: expected a number below 1,000,000,000,000,000 in "
+        "magnitude, found 1000000000000000 (income_statement: net_sales, 2025)"
+    ]
