@@ -20,6 +20,31 @@ from typing import Any
 from reportgen.data.provenance import origin_of, where_now, with_origin
 
 DASH = "–"  # shown for a missing value
+NM = "NM"  # shown for a ratio that means nothing (a multiple on a loss or negative equity)
+
+
+class NotMeaningful(float):
+    """A ratio that means nothing (P/E on a loss, P/B on negative equity, EV/EBITDA on a
+    negative EBITDA): a NaN that formatters print as NM, not a dash or a negative multiple."""
+
+    def __new__(cls) -> NotMeaningful:
+        return super().__new__(cls, "nan")
+
+    def __reduce__(self) -> tuple[type[NotMeaningful], tuple[()]]:
+        return (NotMeaningful, ())
+
+    def __repr__(self) -> str:
+        return "NM"
+
+
+NOT_MEANINGFUL = NotMeaningful()
+
+
+def is_nm(value: object) -> bool:
+    """Whether a value is the not-meaningful marker (compared by type: it survives pickling)."""
+    return isinstance(value, NotMeaningful)
+
+
 #: Largest magnitude formatted: beyond it a float no longer holds every whole number
 #: (2**53 is about 9.0e15), so the digits shown would be noise.
 MAX_FORMATTED = 1e15
@@ -178,7 +203,9 @@ declare_precision("io_ratio", "multiple", 1, "an output-to-input price ratio")
 declare_precision("target_price", "money", 2, "a 12-month price target")
 declare_precision("share_price", "money", 2, "a share price")
 declare_precision("cost_of_equity", "pct", 1, "a cost of equity")
-declare_precision("rmb_mn", "number", 1, "a financial statement line, Rmb mn")
+declare_precision(
+    "statement_mn", "number", 1, "a financial statement line, mn (reporting currency)"
+)
 
 
 class Quantity(float):
@@ -292,7 +319,10 @@ def frac_pct(
 
 
 def multiple(value: float | None, dp: Places = None) -> str:
-    """A ratio as a multiple (one decimal by default): 2.0 -> '2.0x'."""
+    """A ratio as a multiple (one decimal by default): 2.0 -> '2.0x'; NM for a ratio that
+    means nothing, including a negative multiple (a loss or negative book or EBITDA)."""
+    if is_nm(value) or (not _missing(value) and value < 0):  # type: ignore[operator]
+        return NM
     if _missing(value):
         return DASH
     dp = _places(value, dp, "multiple", 1)

@@ -287,8 +287,8 @@ CASES = [
     Case(
         "company-currency-unknown",
         CAMB,
-        sub("\ncurrency: Rmb\n", "\ncurrency: CNY\n"),
-        (f"{CAMB}:12: column 'currency'", "unknown currency 'CNY'"),
+        sub("\ncurrency: Rmb\n", "\ncurrency: RUB\n"),  # CNY is Rmb's ISO code: accepted
+        (f"{CAMB}:12: column 'currency'", "unknown currency 'RUB'"),
     ),
     Case(
         "company-date",
@@ -318,7 +318,7 @@ CASES = [
         "company-ri-input-text",
         CAMB_RI,
         sub("2027,9558,", "2027,n/a9558,"),
-        (f"{CAMB_RI}:10: column 'net_profit_rmb_mn'", "is not a number"),
+        (f"{CAMB_RI}:10: column 'net_profit_mn'", "is not a number"),
     ),
     Case(
         "statement-bad-period",

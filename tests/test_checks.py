@@ -365,13 +365,13 @@ def test_the_published_ri_tables_and_summaries_are_reproduced() -> None:
 
 def test_planted_ri_row_is_reported_with_its_line(project_copy: Path) -> None:
     path = project_copy / "data/companies/cambricon/ri_published.csv"
-    line = plant_cell(path, "2030", "residual_income_rmb_mn", "12500")
+    line = plant_cell(path, "2030", "residual_income_mn", "12500")
     (m,) = [m for m in company_found(project_copy / "data") if m.path.endswith("ri_published.csv")]
     assert (m.path, m.line, m.row, m.column, m.published) == (
         "data/companies/cambricon/ri_published.csv",
         line,
         "2030",
-        "residual_income_rmb_mn",
+        "residual_income_mn",
         12500,
     )
     assert m.computed == pytest.approx(11958, abs=10)
@@ -380,21 +380,21 @@ def test_planted_ri_row_is_reported_with_its_line(project_copy: Path) -> None:
 def test_ri_row_within_the_argued_tolerance_is_not_reported(project_copy: Path) -> None:
     # 2037E equity 44,697 printed; 0.5 + 0.05% of it is 22.8, so 44,715 is not listed.
     path = project_copy / "data/companies/iluvatar/ri_published.csv"
-    plant_cell(path, "2037", "total_equity_rmb_mn", "44715")
+    plant_cell(path, "2037", "total_equity_mn", "44715")
     found = company_found(project_copy / "data")
     assert not [m for m in found if m.path.endswith("ri_published.csv")]
 
 
 def test_planted_summary_value_is_reported_with_its_line(project_copy: Path) -> None:
     path = project_copy / "data/companies/metax/ri_summary_published.yaml"
-    line = plant_yaml(path, "pv_of_forecast_period_rmb_mn:", "pv_of_forecast_period_rmb_mn: 4500")
+    line = plant_yaml(path, "pv_of_forecast_period_mn:", "pv_of_forecast_period_mn: 4500")
     (m,) = [
         m for m in company_found(project_copy / "data") if m.path.endswith("summary_published.yaml")
     ]
     assert (m.line, m.row, m.column, m.published) == (
         line,
         "summary",
-        "pv_of_forecast_period_rmb_mn",
+        "pv_of_forecast_period_mn",
         4500,
     )
     assert m.computed == pytest.approx(3998, abs=0.0005 * 303095)

@@ -76,7 +76,9 @@ STATEMENT_RULES: tuple[Rule, ...] = (
     tie("gross_profit", "net_sales", "-|cogs|"),
     tie("operating_income", "gross_profit", "-|operating_expenses|"),
     tie("pre_tax_income", "operating_income", "non_operating_income"),
-    tie("reported_net_income", "pre_tax_income", "-|income_tax|", "-|minority_interest|"),
+    # minority_interest is the minorities' share of net profit, signed: negative where they
+    # absorb part of a loss, which raises the profit attributable to shareholders.
+    tie("reported_net_income", "pre_tax_income", "-|income_tax|", "-minority_interest"),
     times("reported_eps_rmb_published", ["reported_net_income"], ["adj_wtd_avg_shares_mn"]),
     times("eps_for_consensus_rmb_published", ["reported_net_income"], ["adj_wtd_avg_shares_mn"]),
     tie("current_assets", "cash", "mkt_securities", "ar_nr", "inventory", "other_current_assets"),
@@ -134,7 +136,8 @@ STATEMENT_RULES: tuple[Rule, ...] = (
         "cashflow_from_financing",
         "exchange_rate_adjustment",
     ),
-    tie("net_profits", "reported_net_income"),
+    # The cash flow starts from net profit before minorities: attributable + minorities.
+    tie("net_profits", "reported_net_income", "minority_interest"),
     tie("cash", "cash@year", "net_change_in_cash"),
     tie("retained_earning", "retained_earning@year", "reported_net_income", "cash_dividend_paid"),
     growth("growth_revenue_pct_published", "net_sales"),

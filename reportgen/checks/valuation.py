@@ -7,13 +7,13 @@ from pathlib import Path
 
 from reportgen.checks import statements as st
 from reportgen.checks.mismatch import Mismatch, as_number, int_line, outside
-from reportgen.data.companies import Company
+from reportgen.data.companies import Company, FxRate, model_per_listing, parse_fx_key
 from reportgen.data.sources import line_of
 from reportgen.data.validate import LINE
 from reportgen.models import company as cm
 from reportgen.models.pricing import within_rounding
 
-#: RI rows are printed to the Rmb mn (0.5) from explicit inputs printed to the Rmb mn, whose
+#: RI rows are printed to the mn (0.5) from explicit inputs printed to the mn, whose
 #: rounding compounds through the roll-forward: up to 0.05% of the value (for residual
 #: income, of that year's net profit). Argued in tests/models/test_valuation.py.
 RI_MONEY_HALF = 0.5
@@ -34,17 +34,17 @@ UPSIDE_DECIMALS = 2
 MULTIPLE_DECIMALS = 0
 #: ri_published.csv column -> RIYear attribute.
 RI_COLUMNS = (
-    ("total_equity_rmb_mn", "total_equity"),
-    ("net_profit_rmb_mn", "net_profit"),
-    ("residual_income_rmb_mn", "residual_income"),
+    ("total_equity_mn", "total_equity"),
+    ("net_profit_mn", "net_profit"),
+    ("residual_income_mn", "residual_income"),
     ("roae_pct", "roae"),
     ("spread_pct", "spread"),
 )
 #: ri_summary_published.yaml key -> RIValuation attribute (within SUMMARY_REL).
 SUMMARY_KEYS = (
-    ("pv_of_forecast_period_rmb_mn", "pv_forecast"),
-    ("pv_of_continuing_value_rmb_mn", "pv_continuing_value"),
-    ("equity_value_rmb_mn", "equity_value"),
+    ("pv_of_forecast_period_mn", "pv_forecast"),
+    ("pv_of_continuing_value_mn", "pv_continuing_value"),
+    ("equity_value_mn", "equity_value"),
 )
 
 
@@ -65,7 +65,7 @@ def ri_row_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatc
             else:
                 base = abs(year.net_profit) if attr == "residual_income" else abs(published)
                 computed, tol = value, RI_MONEY_HALF + RI_INPUT_REL * base
-                text = f"printed to Rmb mn, inputs rounded: within {tol:.3g}"
+                text = f"printed to {company.currency} mn, inputs rounded: within {tol:.3g}"
             if outside(published, computed, tol):
                 found.append(
                     Mismatch(
@@ -81,6 +81,23 @@ def ri_row_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatc
     return found
 
 
+def printed_model_per_listing(company: Company, node: object) -> float | None:
+    """The summary's printed ``fx: {<currency> per <currency>: rate}`` as reporting-currency
+    units per listing unit (as company.yaml's is read), or None if absent or unreadable."""
+    if not isinstance(node, Mapping):
+        return None
+    rates = [(k, r) for k, r in node.items() if k != "note" and isinstance(r, (int, float))]
+    if len(rates) != 1:
+        return None
+    try:
+        per, unit = parse_fx_key(str(rates[0][0]))
+        return model_per_listing(
+            FxRate(per, unit, float(rates[0][1])), company.currency, company.listing_currency
+        )
+    except ValueError:
+        return None
+
+
 def ri_summary_mismatches(
     company: Company, cv: cm.CompanyValuation, root: Path | None
 ) -> list[Mismatch]:
@@ -88,17 +105,17 @@ def ri_summary_mismatches(
     summary = company.ri_summary_published
     name = "ri_summary_published.yaml"
     checks: list[tuple[str, float, float, str]] = []
-    ending = as_number(summary.get("ending_equity_capital_rmb_mn"))
+    ending = as_number(summary.get("ending_equity_capital_mn"))
     if ending is not None:
         checks.append(
             (
-                "ending_equity_capital_rmb_mn",
+                "ending_equity_capital_mn",
                 cv.ri.ending_equity,
                 RI_MONEY_HALF,
-                "printed to Rmb mn",
+                f"printed to {company.currency} mn",
             )
         )
-    equity = as_number(summary.get("equity_value_rmb_mn"))
+    equity = as_number(summary.get("equity_value_mn"))
     for key, attr in SUMMARY_KEYS if equity is not None else ():
         checks.append(
             (
@@ -109,9 +126,12 @@ def ri_summary_mismatches(
             )
         )
     checks.append(("shares_mn", company.shares_mn, 0.0, "company.yaml shares_mn"))
-    checks.append(("hkd_rmb", company.valuation.model_per_listing, 0.0, "company.yaml fx"))
+    printed_fx = printed_model_per_listing(company, summary.get("fx"))
+    if printed_fx is not None:
+        summary = {**summary, "fx": printed_fx}
+        checks.append(("fx", company.valuation.model_per_listing, 1e-12, "company.yaml fx"))
     for key in summary:
-        if key.startswith("price_target_"):
+        if key == "price_target":
             tol = cm.TARGET_TOLERANCE * abs(as_number(summary[key]) or 0.0)
             checks.append(
                 (key, cv.model_value, tol, f"model value within {100 * cm.TARGET_TOLERANCE:g}%")
@@ -248,7 +268,7 @@ def scenario_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Misma
             (
                 "multiple_published",
                 sc.multiple_published,
-                sc.implied_ps,
+                sc.implied_multiple,
                 MULTIPLE_DECIMALS,
                 f"implied {sc.multiple_basis or 'multiple'}",
             ),

@@ -27,6 +27,9 @@ SCENARIOS = ("bull", "base", "bear")
 # --- Schemas of the files in a company folder (declared once, here) -------------------------
 
 _NUM = NumberRule(percent=True, currency=True)
+#: Money columns carry no currency in their names: amounts are in the company's reporting
+#: currency (company.yaml ``currency``), millions.
+_MN = "mn (reporting currency)"
 
 RI_INPUTS = TableSchema(
     name="ri_inputs",
@@ -35,8 +38,8 @@ RI_INPUTS = TableSchema(
     key=("year",),
     columns=(
         Column("year", "int", nullable=False, minimum=2000),
-        Column("net_profit_rmb_mn", "number", nullable=False, unit="Rmb mn", rule=_NUM),
-        Column("total_equity_rmb_mn", "number", nullable=False, unit="Rmb mn", rule=_NUM),
+        Column("net_profit_mn", "number", nullable=False, unit=_MN, rule=_NUM),
+        Column("total_equity_mn", "number", nullable=False, unit=_MN, rule=_NUM),
         Column("source", "str"),
     ),
 )
@@ -48,10 +51,10 @@ RI_PUBLISHED = TableSchema(
     key=("year",),
     columns=(
         Column("year", "int", nullable=False, minimum=2000),
-        Column("total_equity_rmb_mn", "number", unit="Rmb mn", rule=_NUM),
-        Column("net_profit_rmb_mn", "number", unit="Rmb mn", rule=_NUM),
+        Column("total_equity_mn", "number", unit=_MN, rule=_NUM),
+        Column("net_profit_mn", "number", unit=_MN, rule=_NUM),
         Column("roae_pct", "number", unit="%", rule=_NUM),
-        Column("residual_income_rmb_mn", "number", unit="Rmb mn", rule=_NUM),
+        Column("residual_income_mn", "number", unit=_MN, rule=_NUM),
         Column("spread_pct", "number", unit="%", rule=_NUM),
     ),
 )
@@ -137,7 +140,76 @@ VALUATION_KEYS: dict[str, str] = {
 }
 SCENARIO_KEYS: dict[str, str] = {"value": "number", "assumptions": "str"}
 RATINGS = ("Overweight", "Equal-weight", "Underweight", "Not rated")
-CURRENCIES = ("Rmb", "HK$", "US$")
+#: Currencies as reports print them, each with the ISO code also accepted in company.yaml.
+CURRENCY_CODES: dict[str, str] = {
+    "Rmb": "CNY",
+    "HK$": "HKD",
+    "US$": "USD",
+    "NT$": "TWD",
+    "S$": "SGD",
+    "A$": "AUD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+}
+CURRENCIES = tuple(CURRENCY_CODES)
+#: A currency as written -> as printed: 'CNY', 'RMB', 'rmb' and 'Rmb' -> 'Rmb'; 'USD' -> 'US$'.
+_CURRENCY_NAMES: dict[str, str] = {
+    **{code.casefold(): shown for shown, code in CURRENCY_CODES.items()},
+    **{shown.casefold(): shown for shown in CURRENCY_CODES},
+}
+#: An FX rate key: '<currency> per <currency>', e.g. 'HK$ per US$' (HK$7.8 buy US$1).
+_FX_KEY = re.compile(r"^\s*(\S+)\s+per\s+(\S+?)\s*(?:1)?\s*$", re.IGNORECASE)
+
+
+def currency_of(text: str) -> str | None:
+    """The printed form of a currency written as a symbol or an ISO code, or None if unknown."""
+    return _CURRENCY_NAMES.get(text.strip().casefold())
+
+
+@dataclass(frozen=True)
+class FxRate:
+    """A rate as company.yaml states it: ``rate`` units of ``per`` for one ``unit``."""
+
+    per: str  # e.g. HK$
+    unit: str  # e.g. US$
+    rate: float  # HK$7.8 per US$1
+
+
+def parse_fx_key(key: str) -> tuple[str, str]:
+    """('HK$', 'US$') from 'HK$ per US$' or 'HKD per USD'; ValueError naming what is wrong."""
+    match = _FX_KEY.match(key)
+    if not match:
+        raise ValueError(f"'{key}' does not name a rate; write '<currency> per <currency>'")
+    names = []
+    for written in match.groups():
+        shown = currency_of(written)
+        if shown is None:
+            raise ValueError(
+                f"unknown currency '{written}' in '{key}'; expected one of "
+                f"{', '.join(f'{c} ({k})' for c, k in CURRENCY_CODES.items())}"
+            )
+        names.append(shown)
+    return names[0], names[1]
+
+
+def model_per_listing(fx: FxRate, reporting: str, listing: str) -> float:
+    """Reporting-currency units per listing-currency unit, from a rate stated either way.
+
+    'Rmb per HK$: 0.88' with Rmb financials and an HK$ listing gives 0.88; 'HK$ per US$: 7.8'
+    with US$ financials and an HK$ listing gives 1 / 7.8. ValueError if the pair is not the
+    company's two currencies or the rate is not positive.
+    """
+    if fx.rate <= 0:
+        raise ValueError(f"the rate must be positive, found {fx.rate:g}")
+    if (fx.per, fx.unit) == (reporting, listing):
+        return fx.rate
+    if (fx.per, fx.unit) == (listing, reporting):
+        return 1.0 / fx.rate
+    raise ValueError(
+        f"'{fx.per} per {fx.unit}' does not convert between the reporting currency "
+        f"({reporting}) and the listing currency ({listing})"
+    )
 
 
 @dataclass(frozen=True)
@@ -171,6 +243,7 @@ class ValuationInputs:
     first_year_ri: str  # "computed", "published" or "omitted"
     model_per_listing: float  # model-currency units per listing-currency unit (1.0 if same)
     exhibit: str = ""
+    fx: FxRate | None = None  # the rate as stated (valuation.fx), None if one currency
 
     @property
     def payout_for_model(self) -> float:
@@ -308,6 +381,51 @@ def _table(
     return validate_table(read_csv(path, shown), schema, glyphs=glyphs)
 
 
+def fx_of(
+    val: Mapping[str, Any], reporting: str, listing: str, shown: str
+) -> tuple[FxRate | None, float]:
+    """valuation.fx as (the stated rate, reporting units per listing unit); DataError if wrong.
+
+    The form is one key naming both currencies, e.g. ``fx: {HK$ per US$: 7.8}`` (optionally
+    with a ``note``); it is required exactly when the two currencies differ.
+    """
+    node = val.get("fx")
+    line = line_of(val, "fx")
+
+    def wrong(message: str, key: str = "valuation.fx", at: int | None = line) -> DataError:
+        return DataError([Problem(shown, at, key, message)])
+
+    if node is None:
+        if reporting == listing:
+            return None, 1.0
+        raise wrong(
+            f"the listing currency ({listing}) differs from the reporting currency "
+            f"({reporting}): give the rate naming both, e.g. fx: {{{reporting} per {listing}: "
+            "<rate>}"
+        )
+    if not isinstance(node, Mapping):
+        raise wrong(f"expected a mapping like {{{reporting} per {listing}: <rate>}}")
+    rates = [k for k in node if k != "note"]
+    if reporting == listing:
+        raise wrong(f"reporting and listing currency are both {reporting}: no rate is needed")
+    if len(rates) != 1:
+        raise wrong(
+            f"expected one rate naming both currencies, e.g. {reporting} per {listing}: <rate>; "
+            f"found {', '.join(map(str, rates)) or 'none'}"
+        )
+    key = str(rates[0])
+    at = line_of(node, rates[0]) or line
+    value = node[rates[0]]
+    try:
+        per, unit = parse_fx_key(key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ValueError(f"expected a number, found {value!r}")
+        stated = FxRate(per, unit, float(value))
+        return stated, model_per_listing(stated, reporting, listing)
+    except ValueError as exc:
+        raise wrong(str(exc), f"valuation.fx.{key}", at) from None
+
+
 def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Company:
     """Read and validate one company folder; every problem in it is reported at once.
 
@@ -365,14 +483,20 @@ def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Co
             "rating",
             f"'{doc['rating']}' is not a stock rating; expected one of {', '.join(RATINGS)}",
         )
+    currencies: dict[str, str] = {}
     for key in ("currency", "listing_currency"):
-        if isinstance(doc.get(key), str) and doc[key] not in CURRENCIES:
-            problems.add(
-                yaml_shown,
-                line_of(doc, key),
-                key,
-                f"unknown currency '{doc[key]}'; expected one of {', '.join(CURRENCIES)}",
-            )
+        if isinstance(doc.get(key), str):
+            shown_currency = currency_of(doc[key])
+            if shown_currency is None:
+                problems.add(
+                    yaml_shown,
+                    line_of(doc, key),
+                    key,
+                    f"unknown currency '{doc[key]}'; expected one of "
+                    f"{', '.join(f'{c} ({k})' for c, k in CURRENCY_CODES.items())}",
+                )
+            else:
+                currencies[key] = shown_currency
     for key in ("shares_mn", "price", "price_target"):
         value = doc.get(key)
         if isinstance(value, (int, float)) and value <= 0:
@@ -425,23 +549,8 @@ def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Co
     problems.raise_if_any()
 
     val = doc["valuation"]
-    fx = val.get("fx") or {}
-    model_per_listing = 1.0
-    if doc["currency"] != doc["listing_currency"]:
-        rate = fx.get("hkd_rmb") if isinstance(fx, dict) else None
-        if not isinstance(rate, (int, float)) or rate <= 0:
-            raise DataError(
-                [
-                    Problem(
-                        yaml_shown,
-                        line_of(val, "fx"),
-                        "valuation.fx",
-                        "the listing currency differs from the model currency: "
-                        "give the conversion rate (fx.hkd_rmb)",
-                    )
-                ]
-            )
-        model_per_listing = float(rate)
+    reporting, listing = currencies["currency"], currencies["listing_currency"]
+    fx, per_listing = fx_of(val, reporting, listing, yaml_shown)
 
     def cell(node: Any, key: str, path: str) -> Any:
         """A number of company.yaml, carrying its line and key path (data/provenance.py)."""
@@ -464,8 +573,9 @@ def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Co
         explicit_years=tuple(int(y) for y in val["explicit_years"]),
         through_year=int(val["through_year"]),
         first_year_ri=str(val["first_year_ri"]),
-        model_per_listing=model_per_listing,
+        model_per_listing=per_listing,
         exhibit=str(val.get("exhibit", "")),
+        fx=fx,
     )
     return Company(
         slug=folder.name,
@@ -474,8 +584,8 @@ def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Co
         short_name=doc["short_name"],
         ticker=doc["ticker"],
         exchange=doc["exchange"],
-        currency=doc["currency"],
-        listing_currency=doc["listing_currency"],
+        currency=reporting,
+        listing_currency=listing,
         shares_mn=cell(doc, "shares_mn", "shares_mn"),
         price=cell(doc, "price", "price"),
         price_date=dt.date.fromisoformat(doc["price_date"]),

@@ -21,6 +21,7 @@ from reportgen.figures.company_data import (
     NM,
     SOURCE,
     company_table,
+    fx_text,
     interim_table,
     is_estimate,
     line_label,
@@ -89,8 +90,8 @@ def risk_reward(ds: Dataset, params: Mapping[str, Any]) -> Figure:
         spots = spread_labels([s.value for s in scenarios], top * 0.13)  # two-line labels
         for sc, spot in zip(scenarios, spots, strict=True):
             multiple = (
-                f", {fmt.multiple(sc.implied_ps, 0)} {sc.multiple_basis}"
-                if sc.implied_ps is not None
+                f", {fmt.multiple(sc.implied_multiple, 0)} {sc.multiple_basis}"
+                if sc.implied_multiple is not None
                 else ""
             )
             ax.annotate(
@@ -440,7 +441,7 @@ def valuation_bridge(ds: Dataset, params: Mapping[str, Any]) -> Figure:
         bx.set_ylim(0, max(values) * 1.35)
         per = f"Equity value / {fmt.number(ri.shares_mn, 0)}mn shares"
         if listing != cur:
-            per += f"\nat {cur}{fmt.number(ri.model_per_listing, 2)} per {listing}1"
+            per += f"\nat {fx_text(company)}"
         bx.set_title(f"Per share, {listing}", loc="left", fontweight="bold")
         bx.text(
             0.5,

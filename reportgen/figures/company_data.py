@@ -195,6 +195,14 @@ def sort_key(label: str) -> tuple[int, int]:
     return 2000 + int(interim.group(5)), int(interim.group(4))
 
 
+def fx_text(company: Company) -> str:
+    """The conversion as company.yaml states it: 'Rmb0.88 per HK$1', 'HK$7.80 per US$1'."""
+    fx = company.valuation.fx
+    if fx is None:
+        return f"{company.listing_currency}1.00 per {company.currency}1"
+    return f"{fx.per}{fmt.number(fx.rate, 2)} per {fx.unit}1"
+
+
 def year_label(company: Company, year: int) -> str:
     """'2025' where a company table holds the year as an actual, else '2026E'."""
     for frame in company.tables.values():

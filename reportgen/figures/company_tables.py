@@ -21,6 +21,7 @@ from reportgen.figures.company_data import (
     UNIT_ENDINGS,
     base_item,
     company_table,
+    fx_text,
     growth_base,
     is_estimate,
     line_label,
@@ -376,8 +377,7 @@ def ri_valuation(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     if listing != cur:
         summary.append(
             (
-                f"Value per share ({listing}), at {cur}{fmt.number(ri.model_per_listing, 2)} "
-                f"per {listing}1",
+                f"Value per share ({listing}), at {fx_text(company)}",
                 cell(ri.value_per_share, "money", 2),
             )
         )

@@ -28,6 +28,7 @@ from reportgen.data.provenance import derived
 from reportgen.data.sources import line_of
 from reportgen.data.transcribed import retired
 from reportgen.errors import DataError, Problem
+from reportgen.formatting import is_nm
 from reportgen.models import valuation as v
 from reportgen.models.valuation import RIValuation
 
@@ -42,12 +43,25 @@ FINANCIAL_KEYS: dict[str, bool] = {
     "gross_profit": True,
     "net_profit": True,
     "total_equity": False,
+    "ebitda": False,  # for EV/EBITDA
+    "net_debt": False,  # for EV bases: debt less cash (negative for net cash)
+    "minorities": False,  # minority interests on the balance sheet, added to EV if declared
 }
 #: Annual period columns: "2025", "2026E"; estimates-vs-consensus house columns "house_2026e".
 _ANNUAL = re.compile(r"^(\d{4})(E?)$")
 _HOUSE = re.compile(r"^house_(\d{4})e$")
-#: A scenario's multiple basis, e.g. "P/S 2026e" or "P/E 2027e".
-_BASIS = re.compile(r"^\s*P/([SE])\s+(\d{4})(e?)\s*$", re.IGNORECASE)
+#: A scenario's multiple basis: a name of BASES and a year, e.g. "P/B 2026e", "EV/EBITDA 2027e".
+_BASIS = re.compile(r"^\s*(\S+)\s+(\d{4})[eE]?\s*$")
+#: Multiple bases: name -> (the financials metric divided into, on enterprise value?).
+#: P/x divide the equity value (value per share x shares); EV/x divide the enterprise value,
+#: equity value + net debt + minorities (see enterprise_value_mn).
+BASES: dict[str, tuple[str, bool]] = {
+    "P/E": ("net_profit", False),
+    "P/S": ("revenue", False),
+    "P/B": ("total_equity", False),
+    "EV/EBITDA": ("ebitda", True),
+    "EV/S": ("revenue", True),
+}
 
 
 @dataclass(frozen=True)
@@ -57,10 +71,18 @@ class ScenarioValue:
     name: str  # bull | base | bear
     value: float  # per share, listing currency (as published in company.yaml)
     upside: float  # value / price - 1 (fraction), computed
-    implied_ps: float | None  # value x shares (model currency) / revenue of the multiple's year
+    # The multiple its basis names (P/E, P/S, P/B, EV/EBITDA, EV/S) at the value; NM
+    # (formatting.NOT_MEANINGFUL) on a loss, negative book or EBITDA; None without a basis.
+    implied_multiple: float | None
     multiple_published: float | None
     multiple_basis: str
     assumptions: str
+    on_ev: bool = False  # the basis divides the enterprise value (EV/EBITDA, EV/S)
+
+    @property
+    def nm(self) -> bool:
+        """Whether the implied multiple means nothing (a loss, negative book or EBITDA)."""
+        return is_nm(self.implied_multiple)
 
 
 @dataclass(frozen=True)
@@ -217,8 +239,8 @@ def ri_rows(company: Company) -> tuple[tuple[int, float, float], ...]:
     val = company.valuation
     return v.roll_forward_ri_inputs(
         [int(y) for y in inputs["year"]],
-        [float(p) for p in inputs["net_profit_rmb_mn"]],
-        [float(e) for e in inputs["total_equity_rmb_mn"]],
+        [float(p) for p in inputs["net_profit_mn"]],
+        [float(e) for e in inputs["total_equity_mn"]],
         growth=val.medium_term_growth_pct / 100.0,
         payout=val.payout_for_model / 100.0,
         through_year=val.through_year,
@@ -234,7 +256,7 @@ def _first_year_args(company: Company, first_year: int) -> dict[str, float]:
     if basis == "published":
         published = company.tables["ri_published"]
         row = published.loc[published["year"] == first_year]
-        value = row["residual_income_rmb_mn"].iloc[0] if not row.empty else None
+        value = row["residual_income_mn"].iloc[0] if not row.empty else None
         if value is None or pd.isna(value):
             raise _error(
                 company,
@@ -277,12 +299,17 @@ def ri_valuation(company: Company) -> RIValuation:
     )
 
 
-def basis_year(basis: str, default: int) -> tuple[str, int]:
-    """('S' or 'E', year) of a multiple basis like 'P/S 2026e'; ('S', default) otherwise."""
+def basis_year(basis: str) -> tuple[str, int]:
+    """(name, year) of a multiple basis: 'P/B 2026e' -> ('P/B', 2026), 'ev/ebitda 2027' ->
+    ('EV/EBITDA', 2027); ValueError naming the bases known for anything else."""
     match = _BASIS.match(basis or "")
-    if not match:
-        return "S", default
-    return match.group(1).upper(), int(match.group(2))
+    name = match.group(1).upper() if match else None
+    if match is None or name not in BASES:
+        raise ValueError(
+            f"'{basis}' is not a multiple basis; expected one of {', '.join(BASES)} and a "
+            "year, e.g. 'P/B 2026e'"
+        )
+    return name, int(match.group(2))
 
 
 def implied_on(
@@ -295,28 +322,112 @@ def implied_on(
     return v.implied_multiple(value, company.shares_mn, metric, company.valuation.model_per_listing)
 
 
-def scenario_values(
-    company: Company, revenue: Mapping[str, float], net_profit: Mapping[str, float]
-) -> dict[str, ScenarioValue]:
-    """Bull, base and bear with computed upside and the multiple their basis names."""
-    first = company.valuation.explicit_years[0]
+def balance_at(series: Mapping[str, float], year: int) -> float | None:
+    """A balance for an EV at ``year``: the latest actual (reported) year-end at or before
+    it, else the earliest estimate; None if the series is empty."""
+    actual = sorted(int(p) for p in series if p.isdigit() and int(p) <= year)
+    if actual:
+        return series[str(actual[-1])]
+    estimates = sorted(p for p in series if p.endswith("E"))
+    return series[estimates[0]] if estimates else None
+
+
+def enterprise_value_mn(company: Company, value: float, year: int) -> float:
+    """EV at a value per share, reporting currency mn: equity value (value x shares,
+    converted) + net debt + minorities, each balance the latest reported year-end at or
+    before ``year`` (else the earliest estimate). Net debt must be declared
+    (financials.net_debt); minorities are added where declared (financials.minorities)."""
+    net_debt = balance_at(financial_series(company, "net_debt"), year)
+    if net_debt is None:
+        block = _financials_block(company)
+        raise _error(
+            company,
+            line_of(block),
+            "financials.net_debt",
+            "an EV basis needs net debt: declare financials.net_debt {table, line_item} "
+            "(debt less cash, negative for net cash)",
+        )
+    minorities = balance_at(financial_series(company, "minorities"), year) or 0.0
+    equity = value * company.shares_mn * company.valuation.model_per_listing
+    return v.enterprise_value(equity, net_debt, minorities)
+
+
+def implied_basis_multiple(company: Company, value: float, basis: str, year: int) -> float:
+    """The multiple ``basis`` names at a value per share (listing currency): the equity
+    value (or EV) / the metric of ``year`` (financials, reporting currency mn); NM
+    (formatting.NOT_MEANINGFUL) where the metric is a loss, zero or negative, or the EV is
+    not positive. DataError (company.yaml, financials) when the metric is not declared or
+    has no value for the year."""
+    metric_name, on_ev = BASES[basis]
+    series = book_value_series(company) if metric_name == "total_equity" else None
+    if series is None:
+        series = financial_series(company, metric_name)
+    metric = period_value(series, year)
+    if metric is None:
+        block = company.raw.get("financials")
+        raise _error(
+            company,
+            line_of(block, metric_name) if isinstance(block, Mapping) else None,
+            f"financials.{metric_name}",
+            f"{basis} {year} needs the {year} {metric_name.replace('_', ' ')}: declare "
+            f"financials.{metric_name} {{table, line_item}} with a {year} or {year}E column",
+        )
+    if on_ev:
+        return v.ev_multiple(enterprise_value_mn(company, value, year), metric)
+    return v.equity_multiple(value, company.shares_mn, metric, company.valuation.model_per_listing)
+
+
+def book_value_series(company: Company) -> dict[str, float]:
+    """Year-end shareholders' equity for P/B: financials.total_equity where declared, else
+    ri_inputs' total_equity_mn (the explicit years, as estimates)."""
+    declared = financial_series(company, "total_equity")
+    if declared:
+        return declared
+    inputs = company.tables["ri_inputs"]
+    return {
+        f"{int(y)}E": float(e)
+        for y, e in zip(inputs["year"], inputs["total_equity_mn"], strict=True)
+    }
+
+
+def scenario_values(company: Company) -> dict[str, ScenarioValue]:
+    """Bull, base and bear with computed upside and the multiple their basis names.
+
+    An unknown basis is a located error (company.yaml, scenarios.<name>.multiple_basis),
+    never read as another basis.
+    """
     out: dict[str, ScenarioValue] = {}
+    raw = company.raw.get("scenarios")
     for name in ("bull", "base", "bear"):
         sc = company.scenarios[name]
-        kind, year = basis_year(sc.multiple_basis, first)
-        series = revenue if kind == "S" else net_profit
+        implied: float | None = None
+        on_ev = False
+        if sc.multiple_basis.strip():
+            try:
+                basis, year = basis_year(sc.multiple_basis)
+            except ValueError as exc:
+                node = raw.get(name) if isinstance(raw, Mapping) else None
+                raise _error(
+                    company,
+                    line_of(node, "multiple_basis"),
+                    f"scenarios.{name}.multiple_basis",
+                    str(exc),
+                ) from None
+            implied = implied_basis_multiple(company, sc.value, basis, year)
+            on_ev = BASES[basis][1]
         out[name] = ScenarioValue(
             name=name,
             value=sc.value,
             upside=derived(
                 v.upside(company.price, sc.value), "value / price - 1", sc.value, company.price
             ),
-            implied_ps=implied_on(company, sc.value, series, year),
+            implied_multiple=implied,
             multiple_published=(
                 None if sc.multiple_published is None else float(sc.multiple_published)
             ),
             multiple_basis=sc.multiple_basis,
             assumptions=sc.assumptions,
+            on_ev=on_ev,
         )
     return out
 
@@ -344,7 +455,7 @@ def value_company(company: Company) -> CompanyValuation:
             company.price_target,
             company.price,
         ),
-        scenarios=MappingProxyType(scenario_values(company, revenue, profit)),
+        scenarios=MappingProxyType(scenario_values(company)),
         implied_ps=implied_on(company, company.price_target, revenue, first),
         implied_pe=implied_on(company, company.price_target, profit, first),
         revenue=MappingProxyType(revenue),

@@ -1,7 +1,7 @@
 """Valuation arithmetic: CAPM, residual income, upside, implied multiples, P/S grids.
 
 Rates are fractions (0.0836, not 8.36) unless a name ends in ``_pct``. Money is in the
-model currency (Rmb mn for the residual-income tables) unless a name says otherwise.
+model (reporting) currency, mn, unless a name says otherwise.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from reportgen.formatting import NOT_MEANINGFUL
 from reportgen.models import pricing
 
 FirstYearBasis = Literal["computed", "supplied", "omitted"]
@@ -217,6 +218,29 @@ def implied_multiple(
     if metric == 0:
         raise ValueError("metric must be non-zero")
     return value_per_share * model_per_listing * shares_mn / metric
+
+
+def enterprise_value(equity_value: float, net_debt: float, minorities: float = 0.0) -> float:
+    """Enterprise value: equity value (market cap at a value per share) + net debt (debt less
+    cash; negative for net cash) + minority interests, all in one currency."""
+    return equity_value + net_debt + minorities
+
+
+def equity_multiple(
+    value_per_share: float, shares_mn: float, metric: float, model_per_listing: float = 1.0
+) -> float:
+    """P/E, P/S or P/B: value per share x shares (in the metric's currency) / the metric;
+    NM (formatting.NOT_MEANINGFUL) on a loss, zero or negative sales or book value."""
+    if metric <= 0:
+        return NOT_MEANINGFUL
+    return implied_multiple(value_per_share, shares_mn, metric, model_per_listing)
+
+
+def ev_multiple(ev: float, metric: float) -> float:
+    """EV/EBITDA or EV/S: EV / the metric; NM where the metric or the EV is not positive."""
+    if metric <= 0 or ev <= 0:
+        return NOT_MEANINGFUL
+    return ev / metric
 
 
 def cagr(start: float, end: float, years: float) -> float:

@@ -220,8 +220,8 @@ def test_an_update_retires_the_transcribed_values(project_copy: Path) -> None:
     problems = unacknowledged(project, ds, files)
     named = {(p.path, p.column) for p in problems}
     assert (f"{METAX}/company.yaml", "upside_pct_published") in named
-    assert (f"{METAX}/ri_published.csv", "net_profit_rmb_mn") in named
-    assert (f"{METAX}/ri_summary_published.yaml", "price_target_rmb") in named
+    assert (f"{METAX}/ri_published.csv", "net_profit_mn") in named
+    assert (f"{METAX}/ri_summary_published.yaml", "price_target") in named
     metax = ds.companies["metax"]
     assert cm.target_warning(metax, cm.value_company(metax), ds.root) is not None
 
@@ -257,7 +257,7 @@ def test_a_strict_build_publishes_an_update_only_once_retired(project_copy: Path
     named = {(p.path, p.column) for p in info.value.problems}
     assert (f"{METAX}/company.yaml", "price_target") in named  # model value vs target
     assert (f"{METAX}/company.yaml", "multiple_published") in named
-    assert (f"{METAX}/ri_published.csv", "total_equity_rmb_mn") in named
+    assert (f"{METAX}/ri_published.csv", "total_equity_mn") in named
     assert all(p.line for p in info.value.problems)
     assert before == (
         sorted(p.name for p in project.build.glob("*")) if project.build.exists() else []

@@ -273,3 +273,46 @@ def test_unit_products_show_chinese_names() -> None:
     assert cells[0] == "真武 810E (Zhenwu 810E PPU)"
     with pytest.raises(ExhibitDataError, match="known: T-Head"):
         EXHIBITS["unit-products"].build(ds, {"unit": "Nobody"})
+
+
+# --- the first page's stock calls: each price with its own date --------------------------------
+
+
+def _coverage(dates: Mapping[str, str]) -> str:
+    """The industry first page's stock-call table rendered for companies priced on ``dates``."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from reportgen.render.templates import template_env
+
+    env = template_env(DATA.parent / "reportgen" / "templates")
+    key_data = {
+        slug: SimpleNamespace(
+            short_name=slug.capitalize(),
+            ticker=f"{slug[:3].upper()}.HK",
+            rating="Overweight",
+            price=100.0,
+            target=120.0,
+            upside=0.2,
+            listing_currency="HK$",
+            price_date=dt.date.fromisoformat(day),
+        )
+        for slug, day in dates.items()
+    }
+    report = SimpleNamespace(companies=list(dates))
+    template = env.get_template("partials/company_coverage.html.j2")
+    return re.sub(r"\s+", " ", template.render(report=report, key_data=key_data))
+
+
+def test_coverage_dates_each_price_with_its_own_date() -> None:
+    html = _coverage({"alpha": "2026-04-24", "beta": "2026-04-26"})
+    assert "Price date" in html
+    assert "24 April 2026" in html and "26 April 2026" in html
+    assert "Each price is as of its own date." in html
+    assert "Prices as of" not in html
+
+
+def test_coverage_with_one_price_date_states_it_once() -> None:
+    html = _coverage({"alpha": "2026-04-26", "beta": "2026-04-26"})
+    assert "Prices as of 26 April 2026." in html
+    assert "Price date" not in html

@@ -128,7 +128,7 @@ PROBES = [
         "csv-company-statement-1e20",
         CAMB_RI,
         sub("2026,6156,", "2026,100000000000000000000,"),
-        (f"{CAMB_RI}:{line(CAMB_RI, '2026,6156,')}: column 'net_profit_rmb_mn'", TOO_LARGE),
+        (f"{CAMB_RI}:{line(CAMB_RI, '2026,6156,')}: column 'net_profit_mn'", TOO_LARGE),
     ),
     # --- control characters in CSV cells --------------------------------------------------
     Probe(

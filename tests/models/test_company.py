@@ -73,10 +73,10 @@ def test_upside_to_the_target(ds: Dataset, slug: str) -> None:
 def test_base_case_implied_ps(ds: Dataset, slug: str) -> None:
     cv = cm.value_company(ds.companies[slug])
     base = cv.scenarios["base"]
-    assert base.implied_ps is not None
-    assert abs(base.implied_ps - BASE_PS[slug]) <= 0.5
+    assert base.implied_multiple is not None
+    assert abs(base.implied_multiple - BASE_PS[slug]) <= 0.5
     assert base.multiple_published == BASE_PS[slug]
-    assert cv.implied_ps == pytest.approx(base.implied_ps)  # the base case is the target
+    assert cv.implied_ps == pytest.approx(base.implied_multiple)  # the base case is the target
 
 
 @pytest.mark.parametrize("slug", COMPANIES)
@@ -92,8 +92,8 @@ def test_scenarios_in_order_with_printed_upside(ds: Dataset, slug: str) -> None:
         assert sc.multiple_basis == "P/S 2026e"
         assert published.upside_pct_published is not None
         assert abs(100 * sc.upside - published.upside_pct_published) <= 0.005 + 1e-9
-        assert sc.implied_ps is not None and sc.multiple_published is not None
-        assert abs(sc.implied_ps - sc.multiple_published) <= 0.5
+        assert sc.implied_multiple is not None and sc.multiple_published is not None
+        assert abs(sc.implied_multiple - sc.multiple_published) <= 0.5
 
 
 def test_implied_pe_only_where_profitable(ds: Dataset) -> None:
@@ -249,9 +249,12 @@ def test_annual_label(column: str, label: str | None) -> None:
 
 
 def test_basis_year() -> None:
-    assert cm.basis_year("P/S 2026e", 2030) == ("S", 2026)
-    assert cm.basis_year("P/E 2027e", 2030) == ("E", 2027)
-    assert cm.basis_year("", 2030) == ("S", 2030)
+    assert cm.basis_year("P/S 2026e") == ("P/S", 2026)
+    assert cm.basis_year("P/E 2027e") == ("P/E", 2027)
+    assert cm.basis_year("ev/ebitda 2028") == ("EV/EBITDA", 2028)
+    for wrong in ("", "P/X 2026e", "P/B", "EV/Sales 2026e"):
+        with pytest.raises(ValueError, match="not a multiple basis"):
+            cm.basis_year(wrong)
 
 
 # --- target warnings ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ Tolerances, and why:
 from __future__ import annotations
 
 import csv
+import pickle
 import re
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 import pytest
 import yaml
 
+from reportgen import formatting as fmt
 from reportgen.models import valuation as v
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -76,17 +78,17 @@ def _value(
         payout_pct = val["payout_pct_fitted"] if fitted else val["payout_pct"]
     rows = v.roll_forward_ri_inputs(
         [int(r["year"]) for r in inputs],
-        [float(r["net_profit_rmb_mn"]) for r in inputs],
-        [float(r["total_equity_rmb_mn"]) for r in inputs],
+        [float(r["net_profit_mn"]) for r in inputs],
+        [float(r["total_equity_mn"]) for r in inputs],
         growth=val["medium_term_growth_pct"] / 100.0,
         payout=payout_pct / 100.0,
         through_year=val["through_year"],
     )
     first = None
     if val["first_year_ri"] == "published":
-        first = float(_published(slug)[0]["residual_income_rmb_mn"])
+        first = float(_published(slug)[0]["residual_income_mn"])
     k = val["cost_of_equity_pct_used"] if cost_of_equity_pct is None else cost_of_equity_pct
-    fx = val.get("fx", {}).get("hkd_rmb", 1.0)
+    fx = val.get("fx", {}).get("Rmb per HK$", 1.0)
     return v.residual_income_valuation(
         rows,
         k / 100.0,
@@ -118,7 +120,7 @@ def test_price_targets_are_the_printed_ones() -> None:
     assert _company("cambricon")["price_target"] == 1588
     assert _company("iluvatar")["price_target"] == 600
     assert _company("metax")["price_target"] == 758
-    assert _summary("iluvatar")["price_target_hkd"] == 600
+    assert _summary("iluvatar")["price_target"] == 600
 
 
 @pytest.mark.parametrize("slug", COMPANIES)
@@ -128,15 +130,15 @@ def test_ri_rows_match_the_published_table(slug: str) -> None:
     assert [r.year for r in result.rows] == [int(p["year"]) for p in published]
     for row, pub in zip(result.rows, published, strict=True):
         for field, column in (
-            ("total_equity", "total_equity_rmb_mn"),
-            ("net_profit", "net_profit_rmb_mn"),
+            ("total_equity", "total_equity_mn"),
+            ("net_profit", "net_profit_mn"),
         ):
             value, printed = getattr(row, field), float(pub[column])
             assert abs(value - printed) <= 0.5 + 0.0005 * abs(printed), (row.year, field)
-        if pub["residual_income_rmb_mn"]:
+        if pub["residual_income_mn"]:
             assert row.residual_income is not None
             tol = 0.5 + 0.0005 * abs(row.net_profit)
-            assert abs(row.residual_income - float(pub["residual_income_rmb_mn"])) <= tol
+            assert abs(row.residual_income - float(pub["residual_income_mn"])) <= tol
         if row.roae is not None and pub["roae_pct"]:
             assert abs(100 * row.roae - float(pub["roae_pct"])) <= 0.06, row.year
         if row.spread is not None and pub["spread_pct"]:
@@ -147,11 +149,11 @@ def test_ri_rows_match_the_published_table(slug: str) -> None:
 def test_ri_summary_matches_the_published_sums(slug: str) -> None:
     result = _value(slug)
     summary = _summary(slug)
-    scale = 0.0005 * summary["equity_value_rmb_mn"]
-    assert abs(result.ending_equity - summary["ending_equity_capital_rmb_mn"]) <= 0.5
-    assert abs(result.pv_forecast - summary["pv_of_forecast_period_rmb_mn"]) <= scale
-    assert abs(result.pv_continuing_value - summary["pv_of_continuing_value_rmb_mn"]) <= scale
-    assert abs(result.equity_value - summary["equity_value_rmb_mn"]) <= scale
+    scale = 0.0005 * summary["equity_value_mn"]
+    assert abs(result.ending_equity - summary["ending_equity_capital_mn"]) <= 0.5
+    assert abs(result.pv_forecast - summary["pv_of_forecast_period_mn"]) <= scale
+    assert abs(result.pv_continuing_value - summary["pv_of_continuing_value_mn"]) <= scale
+    assert abs(result.equity_value - summary["equity_value_mn"]) <= scale
     assert result.shares_mn == summary["shares_mn"]
 
 
@@ -188,13 +190,13 @@ def test_iluvatar_table_used_the_fitted_payout_not_the_stated_one() -> None:
     val = _company("iluvatar")["valuation"]
     assert (val["payout_pct"], val["payout_pct_fitted"], val["payout_used"]) == (33, 32.5, "fitted")
     stated = _value("iluvatar", payout_pct=val["payout_pct"])
-    printed_2037 = float(_published("iluvatar")[-1]["total_equity_rmb_mn"])
+    printed_2037 = float(_published("iluvatar")[-1]["total_equity_mn"])
     assert stated.rows[-1].total_equity == pytest.approx(44435, abs=1)  # published 44,697
     assert abs(stated.rows[-1].total_equity - printed_2037) > 0.5 + 0.0005 * printed_2037
 
 
 def test_cambricon_table_used_the_unrounded_cost_of_equity() -> None:
-    published = _summary("cambricon")["equity_value_rmb_mn"]
+    published = _summary("cambricon")["equity_value_mn"]
     used = _value("cambricon").equity_value
     rounded = _value("cambricon", cost_of_equity_pct=8.4).equity_value
     assert abs(used - published) < 0.0005 * published < abs(rounded - published)
@@ -275,7 +277,7 @@ def test_iluvatar_upside_from_the_computed_value_is_a_known_deviation() -> None:
 @pytest.mark.parametrize("slug", COMPANIES)
 def test_scenario_upside_and_implied_ps(slug: str) -> None:
     company = _company(slug)
-    fx = company["valuation"].get("fx", {}).get("hkd_rmb", 1.0)
+    fx = company["valuation"].get("fx", {}).get("Rmb per HK$", 1.0)
     revenue = _revenue_2026e(slug)
     assert company["scenarios"]["base"]["value"] == company["price_target"]
     for name, case in company["scenarios"].items():
@@ -413,3 +415,31 @@ def test_stated_grid_ranges() -> None:
         round(kunlunxin["market_cap_usd_mn_published"][2][2] / 1000, 1)
         == kunlunxin["base_market_cap_usd_bn_published"]
     )
+
+
+# --- equity and EV multiples, NM where they mean nothing ----------------------------------
+
+
+def test_equity_multiple_and_nm() -> None:
+    # P/B: HK$4,120 x 254mn / 7.8 (HK$ per US$) / US$5,431.6mn book = 24.701x (within 0.0005).
+    assert v.equity_multiple(4120, 254, 5431.6, 1 / 7.8) == pytest.approx(24.701, abs=5e-4)
+    for metric in (0.0, -200.0):  # a loss, zero or negative book value
+        assert fmt.is_nm(v.equity_multiple(4120, 254, metric, 1 / 7.8))
+
+
+def test_enterprise_value_and_ev_multiple() -> None:
+    # EV = 134,164.10 + (-495.7 net cash) + 120.0 minorities = 133,788.40; / EBITDA 1,500.2
+    # = 89.180x (within 0.0005).
+    ev = v.enterprise_value(134_164.10, -495.7, 120.0)
+    assert ev == pytest.approx(133_788.40, abs=1e-6)
+    assert v.ev_multiple(ev, 1500.2) == pytest.approx(89.180, abs=5e-4)
+    assert fmt.is_nm(v.ev_multiple(ev, -208.4))  # negative EBITDA
+    assert fmt.is_nm(v.ev_multiple(-10.0, 1500.2))  # net cash above the market value
+
+
+def test_nm_prints_as_nm_never_as_a_negative_multiple() -> None:
+    assert fmt.multiple(fmt.NOT_MEANINGFUL, 0) == "NM"
+    assert fmt.multiple(-12.3, 0) == "NM"
+    assert fmt.multiple(None, 0) == fmt.DASH
+    assert fmt.multiple(24.701, 0) == "25x"
+    assert fmt.is_nm(pickle.loads(pickle.dumps(fmt.NOT_MEANINGFUL)))
