@@ -18,10 +18,12 @@ import math
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
+from xml.etree import ElementTree
 
 import pandas as pd
 
@@ -51,6 +53,10 @@ _FORMATS = {
     ".xls": "an Excel 97-2003 workbook (.xls)",
     ".ods": "an OpenDocument spreadsheet (.ods)",
 }
+
+
+#: What openpyxl raises reading a damaged package: XML cut short, a part missing or corrupt.
+_BROKEN = (ElementTree.ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError)
 
 
 class PeriodSpec(Protocol):
@@ -334,8 +340,7 @@ def _format_problem(data: bytes, suffix: str) -> str | None:
 
 def _open(data: bytes, data_only: bool) -> Any:
     """The workbook from its bytes, read-only; external links are not loaded."""
-    # Imported on use: a project without workbooks never loads openpyxl (no type stubs).
-    import openpyxl  # type: ignore[import-untyped]
+    import openpyxl  # imported on use: a project without workbooks never loads it
 
     with warnings.catch_warnings():
         # openpyxl warns of parts it drops (data validation, conditional formats): noise
@@ -427,6 +432,7 @@ def _locate(
     """Every Ref of the table with its sheet and cell found (names, labels and headers)."""
     located: list[Ref] = []
     found_at: dict[tuple[str, str, str], int | str] = {}
+    sheets = [ws.title for ws in book.worksheets]  # chart sheets hold no cells
 
     def find(sheet: str, kind: str, text: Any) -> int | str:
         """The row (kind "row") or column holding ``text``, or why there is not one."""
@@ -458,7 +464,7 @@ def _locate(
             target = _defined_name(book, ref.name, ref.sheet)
             if isinstance(target, str):
                 refuse(ref.line, f".cells.{ref.item}.{ref.period}", target)
-            elif target[0] not in book.sheetnames:
+            elif target[0] not in sheets:
                 refuse(
                     ref.line,
                     f".cells.{ref.item}.{ref.period}",
@@ -469,13 +475,13 @@ def _locate(
                 located.append(dataclasses.replace(ref, sheet=target[0], cell=target[1]))
             continue
         assert ref.sheet is not None
-        if ref.sheet not in book.sheetnames:
+        if ref.sheet not in sheets:
             at = ref.line if ref.cell is not None else line_of(node, "sheet")
             key = f".cells.{ref.item}.{ref.period}" if ref.cell is not None else ".sheet"
             refuse(
                 at,
                 key,
-                f"no sheet '{ref.sheet}' in the workbook; it has: {', '.join(book.sheetnames)}",
+                f"no sheet '{ref.sheet}' in the workbook; it has: {', '.join(sheets)}",
             )
             continue
         if ref.cell is not None:
@@ -694,6 +700,11 @@ def _read_tables(
                 frame.attrs["workbook"] = book_shown
                 frame.attrs["cells"] = {(r.item, r.period): f"{r.sheet}!{r.cell}" for r in refs}
                 result[table.name] = frame
+    except _BROKEN as exc:  # a part of the package missing or cut short
+        problems.append(
+            Problem(book_shown, None, None, f"cannot be read as a workbook ({exc}); re-save it")
+        )
+        return {}
     finally:
         for opened in (book, *formulas):
             opened.close()

@@ -500,6 +500,20 @@ def test_other_formats_are_refused(
     assert found[0].startswith(f"{SHOWN}/{name}: {message}"), found
 
 
+def test_a_damaged_workbook(tmp_path: Path, computed: Path) -> None:
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(computed) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # the sheet's XML cut short
+            target.writestr(item, data)
+    found = _refused(tmp_path, "model.xlsx", damaged.read_bytes())
+    assert len(found) == 1
+    assert found[0].startswith(f"{SHOWN}/model.xlsx: cannot be read as a workbook ("), found
+    assert found[0].endswith("); re-save it"), found
+
+
 def test_a_missing_workbook(tmp_path: Path) -> None:
     folder = company(
         tmp_path, None, mapping_of("    rows: {net_sales: 7}\n    columns: {2025: D}\n")
