@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from jinja2.loaders import split_template_path
@@ -28,7 +29,7 @@ def svg_data_uri(svg: bytes) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
-FILTERS = {
+FILTERS: dict[str, Callable[..., Any]] = {
     "number": formatting.number,
     "money": formatting.money,
     "usd": formatting.usd,
@@ -135,7 +136,9 @@ def markdown_literal(value: object) -> object:
 
 
 #: The house filters prose may use (not data_uri, which only templates need).
-PROSE_FILTERS = {name: f for name, f in FILTERS.items() if name != "data_uri"}
+PROSE_FILTERS: dict[str, Callable[..., Any]] = {
+    name: f for name, f in FILTERS.items() if name != "data_uri"
+}
 
 
 def prose_env() -> ProseEnvironment:
