@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from reportgen.data.schemas import SCHEMAS, TableSchema, declared_schemas
 from reportgen.data.sources import line_of, read_yaml
 from reportgen.errors import DataError, Problem
+from reportgen.modules import MODULES
 from reportgen.project import PROJECT_FILE, Project
 
 #: Every key reportgen.yaml may hold, with what it holds (for messages).
@@ -76,7 +79,42 @@ def load_config(project: Project) -> ProjectConfig:
             Problem(PROJECT_FILE, line_of(doc, "tables"), "tables", f"expected {KEYS['tables']}")
         )
         tables = {}
+    problems.extend(_module_problems(doc, modules))
+    problems.extend(declared_tables(tables)[1])
     if problems:
         raise DataError(problems)
     lines = {key: line for key in doc if (line := line_of(doc, key)) is not None}
     return ProjectConfig(str(name), modules, tables, plugins, lines)
+
+
+def _module_problems(doc: Any, modules: tuple[str, ...]) -> list[Problem]:
+    """A located problem for each name under ``modules`` that is no reportgen module."""
+    raw = doc.get("modules", [])
+    known = ", ".join(sorted(MODULES))
+    return [
+        Problem(
+            PROJECT_FILE,
+            line_of(raw, i) or line_of(doc, "modules"),
+            "modules",
+            f"unknown module '{name}'; known: {known}",
+        )
+        for i, name in enumerate(modules)
+        if name not in MODULES
+    ]
+
+
+def declared_tables(tables: Mapping[str, Any]) -> tuple[dict[str, TableSchema], list[Problem]]:
+    """The project's ``tables:`` as schemas (paths under data/), with every located problem;
+    a name of a built-in table or of a module's data is refused (one name, one table)."""
+    reserved = {name: "a table of reportgen (data/schemas.py)" for name in SCHEMAS}
+    for module in MODULES.values():
+        reserved.update({name: f"module {module.name}" for name in module.names})
+    return declared_schemas(tables, PROJECT_FILE, reserved)
+
+
+def enabled_modules(root: Path) -> frozenset[str] | None:
+    """The modules the project at ``root`` enables in its reportgen.yaml; None for a folder
+    without one (read as it always was: every module's tables expected)."""
+    if not (root / PROJECT_FILE).is_file():
+        return None
+    return frozenset(load_config(Project(root)).modules)

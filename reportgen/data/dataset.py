@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator, Mapping, Set
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from reportgen.config import declared_tables, load_config
 from reportgen.data import metrics
 from reportgen.data.companies import Company, load_companies
 from reportgen.data.provenance import sourced_records
@@ -21,6 +22,8 @@ from reportgen.data.validate import LINE, validate_table
 from reportgen.deps import CHANGED, DIR_PREFIX, key_of, record_all, recording, watch
 from reportgen.errors import DataError, Problem, ProblemList
 from reportgen.glyphs import covered_codepoints
+from reportgen.modules import MODULES, module_of
+from reportgen.project import PROJECT_FILE, Project
 
 DAY0_CATALOGUE = "market/day0.yaml"
 
@@ -74,12 +77,15 @@ class Dataset:
     root: Path
     _tables: Mapping[str, pd.DataFrame]
     files: Mapping[str, str]
-    _day0_catalogue: Day0Catalogue
+    _day0_catalogue: Day0Catalogue | None
     companies: Mapping[str, Company] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, tuple[Path, ...]] = field(default_factory=dict)
     #: {table name: {file (as deps.Reads keys it): hash of the bytes loaded}}
     reads: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: The schema of every table read from a file: built-in (data/schemas.py, for the
+    #: project's modules) and the project's own (reportgen.yaml ``tables:``).
+    schemas: Mapping[str, TableSchema] = field(default_factory=dict)
 
     def _note(self, name: str) -> None:
         found = self.reads.get(name)
@@ -89,7 +95,16 @@ class Dataset:
             watch(self.sources.get(name, ()))
 
     def table(self, name: str) -> pd.DataFrame:
-        """A copy of a table, so no caller can change what another sees."""
+        """A copy of a table, so no caller can change what another sees.
+
+        The accessor for every table, reportgen's and the project's own (declared under
+        ``tables:`` in reportgen.yaml): one typed column per declared column, plus ``_line``
+        (the row's line in its CSV file). Reading it records the table's files as inputs
+        of the task. A name the project has not declared (nor enabled through a module) is
+        a DataError naming the tables it has.
+        """
+        if name not in self._tables:
+            raise DataError([_undeclared(name, self.names)])
         self._note(name)
         return self._tables[name].copy()
 
@@ -97,18 +112,35 @@ class Dataset:
         """A table's rows in file order as dicts, each number read from the file carrying its
         cell and each derived one its formula (data/provenance.py), for printing."""
         frame = self.table(name).sort_values(LINE, kind="stable")
-        read = [c.name for c in SCHEMAS[name].columns] if name in SCHEMAS else []
+        schema = self.schemas.get(name) or SCHEMAS.get(name)
+        read = [c.name for c in schema.columns] if schema is not None else []
         formulas = metrics.FORMULAS.get(name, {})
-        return sourced_records(frame.to_dict("records"), self.files[name], read, formulas)
+        rows = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+        return sourced_records(rows, self.files[name], read, formulas)
 
     @property
     def day0_catalogue(self) -> Day0Catalogue:
+        """market/day0.yaml (module ai_sector): its as-of date, statuses, vendors, models."""
+        if self._day0_catalogue is None:
+            raise DataError([_undeclared("day0", self.names)])
         self._note("day0")
         return self._day0_catalogue
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(sorted(self._tables))
+
+
+def _undeclared(name: str, names: Sequence[str]) -> Problem:
+    """Why table ``name`` is not in the Dataset: a module's table the project does not
+    enable, or a name the project does not declare."""
+    module = module_of((name,))
+    have = ", ".join(names) or "none"
+    if module is not None:
+        why = f"table '{name}' belongs to module {module.name}; add it to modules"
+    else:
+        why = f"no table '{name}': declare it under tables:"
+    return Problem(PROJECT_FILE, None, None, f"{why} in {PROJECT_FILE} (tables loaded: {have})")
 
 
 def _shown(root: Path, rel: str) -> str:
@@ -125,7 +157,9 @@ def load_table(
     shown = _shown(root, schema.path)
     path = root / schema.path
     if not path.is_file():
-        raise DataError([Problem(shown, None, None, "file not found (declared in schemas.py)")])
+        raise DataError(
+            [Problem(shown, None, None, f"file not found (declared in {schema.origin})")]
+        )
     raw = read_csv(path, shown)
     frame, problems = validate_table(raw, schema, extra, glyphs)
     if problems:
@@ -185,16 +219,21 @@ def load_day0_catalogue(root: Path) -> Day0Catalogue:
 
 
 def load_day0(
-    root: Path, catalogue: Day0Catalogue, glyphs: Set[int] | None = None
+    root: Path,
+    catalogue: Day0Catalogue,
+    glyphs: Set[int] | None = None,
+    schema: TableSchema = DAY0_MATRIX,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read the wide Day-0 matrix, check names against the catalogue, return (wide, long)."""
-    shown = _shown(root, DAY0_MATRIX.path)
-    path = root / DAY0_MATRIX.path
+    shown = _shown(root, schema.path)
+    path = root / schema.path
     if not path.is_file():
-        raise DataError([Problem(shown, None, None, "file not found (declared in schemas.py)")])
+        raise DataError(
+            [Problem(shown, None, None, f"file not found (declared in {schema.origin})")]
+        )
     raw = read_csv(path, shown)
     cell = Column("status", "enum", choices=tuple(catalogue.statuses))
-    wide, cell_problems = validate_table(raw, DAY0_MATRIX, extra=cell, glyphs=glyphs)
+    wide, cell_problems = validate_table(raw, schema, extra=cell, glyphs=glyphs)
     problems = ProblemList()
     problems.extend(cell_problems)
     known_models = [m["name"] for m in catalogue.models]
@@ -233,19 +272,40 @@ def load_day0(
     return wide, long
 
 
+def expected_schemas(root: Path) -> dict[str, TableSchema]:
+    """The schema of every table the project expects under ``root`` (its data/ folder):
+    the built-in tables of the modules its reportgen.yaml (in ``root``'s parent) enables,
+    then the tables it declares itself. A folder whose parent has no reportgen.yaml is read
+    as it always was: every built-in table expected."""
+    project = root.parent
+    if not (project / PROJECT_FILE).is_file():
+        return dict(SCHEMAS)
+    config = load_config(Project(project))
+    where = f"{PROJECT_FILE}:{config.lines['modules']}" if "modules" in config.lines else ""
+    out: dict[str, TableSchema] = {}
+    for module in config.modules:
+        for name in MODULES[module].tables:
+            origin = f"module {module}, enabled in {where}"
+            out[name] = dataclasses.replace(SCHEMAS[name], origin=origin)
+    out.update(declared_tables(config.tables)[0])
+    return out
+
+
 def load_dataset(root: Path) -> Dataset:
     """Load, validate and derive every table under ``root`` (the data/ folder).
 
-    Every file is read even when an earlier one fails, so one run lists all problems.
-    Every file is read once; the Dataset keeps the hash of the bytes it loaded, and records
-    those (never a later state of the file) when a task uses a table or a company.
+    Only the tables the project expects are read (expected_schemas: its modules' and its
+    own); a file of a table it does not expect is left alone. Every file is read even when
+    an earlier one fails, so one run lists all problems. Every file is read once; the
+    Dataset keeps the hash of the bytes it loaded, and records those (never a later state of
+    the file) when a task uses a table or a company.
     """
     with recording() as loaded:
         base = root / "companies"
         # A company's listing says which optional files it has: hashed before loading and
         # checked after (CHANGED if a file came or went meanwhile).
         watch(sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else [])
-        ds = _load_dataset(root)
+        ds = _load_dataset(root, expected_schemas(root))
     digests = loaded.settle()
     sources = dict(ds.sources)
     reads = {
@@ -266,7 +326,7 @@ def load_dataset(root: Path) -> Dataset:
     return dataclasses.replace(ds, companies=companies, reads=MappingProxyType(reads))
 
 
-def _load_dataset(root: Path) -> Dataset:
+def _load_dataset(root: Path, schemas: Mapping[str, TableSchema]) -> Dataset:
     """load_dataset without the record of what was read (see there)."""
     # Text cells are checked against the shipped fonts (Project.fonts, templates/fonts
     # beside data/), so a character no font has is refused at its cell, not in the page.
@@ -275,8 +335,8 @@ def _load_dataset(root: Path) -> Dataset:
     problems = ProblemList()
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
-    for name, schema in sorted(SCHEMAS.items()):
-        if schema is DAY0_MATRIX:
+    for name, schema in sorted(schemas.items()):
+        if name == DAY0_MATRIX.name:
             continue
         files[name] = _shown(root, schema.path)
         try:
@@ -284,33 +344,38 @@ def _load_dataset(root: Path) -> Dataset:
         except DataError as exc:
             problems.extend(exc.problems)
     catalogue: Day0Catalogue | None = None
-    try:
-        catalogue = load_day0_catalogue(root)
-        tables["day0_matrix"], tables["day0"] = load_day0(root, catalogue, glyphs)
-        files["day0_matrix"] = files["day0"] = _shown(root, DAY0_MATRIX.path)
-    except DataError as exc:
-        problems.extend(exc.problems)
+    if DAY0_MATRIX.name in schemas:
+        try:
+            catalogue = load_day0_catalogue(root)
+            day0 = schemas[DAY0_MATRIX.name]
+            tables["day0_matrix"], tables["day0"] = load_day0(root, catalogue, glyphs, day0)
+            files["day0_matrix"] = files["day0"] = _shown(root, DAY0_MATRIX.path)
+        except DataError as exc:
+            problems.extend(exc.problems)
     companies, company_problems = load_companies(root, _shown(root, "")[:-1] or str(root), glyphs)
     problems.extend(company_problems)
     # Cross-table checks run on whatever loaded, so one run lists every problem.
     derived, derive_problems = metrics.derive_all(tables, files)
     problems.extend(derive_problems)
     problems.raise_if_any()
-    assert catalogue is not None
     for frame in derived.values():
-        frame.flags.allows_duplicate_labels = False
-    sources = {name: (root / SCHEMAS[name].path,) for name in derived if name in SCHEMAS}
-    day0_files = (root / DAY0_MATRIX.path, root / DAY0_CATALOGUE)
-    sources.update({"day0": day0_files, "day0_matrix": day0_files})
+        frame.flags.allows_duplicate_labels = False  # type: ignore[attr-defined]
+    project_file = root.parent / PROJECT_FILE
+    sources: dict[str, tuple[Path, ...]] = {}
+    for name in derived:
+        if name in schemas and name not in SCHEMAS:
+            # A project's own table is read under the columns reportgen.yaml declares.
+            sources[name] = (root / schemas[name].path, project_file)
+        elif name in schemas:
+            sources[name] = (root / schemas[name].path,)
+    if catalogue is not None:
+        day0_files = (root / DAY0_MATRIX.path, root / DAY0_CATALOGUE)
+        sources.update({"day0": day0_files, "day0_matrix": day0_files})
     # Derived columns read other tables: promotions are checked against list prices.
-    sources["llm_promotions"] = (
-        root / SCHEMAS["llm_promotions"].path,
-        root / SCHEMAS["llm_pricing"].path,
-    )
-    sources["llm_price_ranges_published"] = (
-        root / SCHEMAS["llm_price_ranges_published"].path,
-        root / SCHEMAS["llm_pricing"].path,
-    )
+    pricing = root / SCHEMAS["llm_pricing"].path
+    for name in ("llm_promotions", "llm_price_ranges_published"):
+        if name in sources:
+            sources[name] = (root / SCHEMAS[name].path, pricing)
     return Dataset(
         root=root,
         _tables=MappingProxyType(derived),
@@ -318,4 +383,5 @@ def _load_dataset(root: Path) -> Dataset:
         _day0_catalogue=catalogue,
         companies=MappingProxyType(companies),
         sources=MappingProxyType(sources),
+        schemas=MappingProxyType({n: s for n, s in schemas.items() if n in derived}),
     )

@@ -16,6 +16,7 @@ _CHIP_INPUTS = (
     *("usd_per_16gb", "chips_per_cowos_wafer", "cowos_wafer_price_usd", "gross_margin_pct"),
     *("market_price_rmb", "import_markup_pct", "fp16_tflops", "fp8_tflops", "power_w"),
     "market_price_usd_published",
+    "markup_added",
 )
 #: Each derived column a printed number may cite: its formula and the same row's columns it
 #: reads (Dataset.records tags values with them: data/provenance.py).
@@ -155,6 +156,7 @@ def add_chip_costs(frame: pd.DataFrame) -> pd.DataFrame:
             fp8_tflops=_num(row["fp8_tflops"]),
             power_w=row["power_w"],
             market_price_usd=None if has_rmb else _num(row["market_price_usd_published"]),
+            markup_added=bool(row["markup_added"]),
         )
         costs = chipcost.chip_costs(chip)
         derived.append({k: float(v) for k, v in vars(costs).items()})
@@ -167,7 +169,8 @@ def add_range_checks(ranges: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame
     """Each published range end recomputed: min or max over the region's flagship rows."""
     out = ranges.copy()
     flagships = prices[prices["flagship"]]
-    values, models = [], []
+    values: list[float] = []
+    models: list[str | None] = []
     for row in out.to_dict("records"):
         rows = flagships[flagships["region"] == row["region"]]
         column = f"{row['measure']}_usd"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from reportgen.data.numbers import NumberRule
+from reportgen.data.sources import line_of
+from reportgen.errors import Problem
 
 Kind = Literal["str", "number", "int", "flag", "enum", "date"]
 
@@ -53,6 +57,8 @@ class TableSchema:
     key: tuple[str, ...] = ()
     checks: tuple[PublishedCheck, ...] = field(default=())
     description: str = ""
+    #: Where the table is declared, for messages ("schemas.py", "reportgen.yaml:12").
+    origin: str = "schemas.py"
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -237,6 +243,13 @@ CHIPS = declare(
             Column("gross_margin_pct", "number", nullable=False, minimum=0, unit="%", rule=_PCT),
             Column("market_price_rmb", "number", minimum=0, unit="Rmb", rule=_USD),
             Column("import_markup_pct", "number", nullable=False, minimum=0, unit="%", rule=_PCT),
+            Column(
+                "markup_added",
+                "flag",
+                description="Y: the market price is the original (list) price plus the import "
+                "mark-up (original = market / (1 + mark-up)); empty: the mark-up is taken off "
+                "the market price (original = market x (1 - mark-up))",
+            ),
             Column("fp16_tflops", "number", minimum=0, unit="TFLOPS"),
             Column("fp8_tflops", "number", minimum=0, unit="TFLOPS"),
             Column("power_w", "number", nullable=False, minimum=1, unit="W"),
@@ -359,3 +372,240 @@ LLM_PRICE_RANGES = declare(
         checks=(PublishedCheck("usd_published", "usd_computed", decimals=1),),
     )
 )
+
+
+# --- tables a project declares in reportgen.yaml ---------------------------------------------
+
+#: Column types a project may declare, as the kinds validation reads (data/validate.py).
+DECLARED_TYPES: dict[str, Kind] = {"number": "number", "text": "str", "year": "int", "date": "date"}
+#: Keys of one declared table and of one declared column, with what each holds.
+TABLE_KEYS = {
+    "file": "the CSV file's path in the project, under data/ (e.g. data/banks/deposits.csv)",
+    "columns": "a mapping of column name -> {type, unit?, required?, description?}",
+    "key": "a list of the columns that together identify a row",
+    "description": "what the table holds, a text",
+}
+COLUMN_KEYS = {
+    "type": f"one of {', '.join(DECLARED_TYPES)}",
+    "unit": "the unit printed under the column's header, a text (e.g. US$ mn, %)",
+    "required": "true when every row must give a value (key columns always must)",
+    "description": "what the column holds, a text",
+}
+#: A declared table or column name: lower-case, digits and '_', starting with a letter.
+DECLARED_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+#: Units that name a currency: such a number column accepts a leading currency sign.
+_CURRENCY_UNITS = ("US$", "HK$", "Rmb", "RMB", "$", "¥", "€", "£")
+
+
+def _number_rule(unit: str) -> NumberRule:
+    """How a declared number column reads cells: '%' after the value when the unit is a
+    percentage, a currency sign before it when the unit names a currency."""
+    return NumberRule(percent=unit.strip() == "%", currency=unit.startswith(_CURRENCY_UNITS))
+
+
+def _declared_column(
+    name: str, spec: Any, where: str, in_key: bool, problems: list[Problem], table: str = ""
+) -> Column | None:
+    """One column of a declared table (None when it is malformed; problems say why, each
+    at ``table.column.key``)."""
+    line = line_of(spec)
+    label = f"{table}.{name}" if table else name
+    if not isinstance(spec, Mapping):
+        problems.append(Problem(where, line, label, "expected a mapping {type: ..., unit: ...}"))
+        return None
+    before = len(problems)
+    for key in spec:
+        if key not in COLUMN_KEYS:
+            problems.append(
+                Problem(
+                    where,
+                    line_of(spec, key),
+                    f"{label}.{key}",
+                    f"unknown key; expected one of {', '.join(COLUMN_KEYS)}",
+                )
+            )
+    kind = spec.get("type")
+    if kind not in DECLARED_TYPES:
+        problems.append(
+            Problem(
+                where,
+                line_of(spec, "type") or line,
+                f"{label}.type",
+                f"expected {COLUMN_KEYS['type']}, found {kind!r}",
+            )
+        )
+    for key in ("unit", "description"):
+        if key in spec and not isinstance(spec[key], str):
+            problems.append(
+                Problem(where, line_of(spec, key), f"{label}.{key}", f"expected {COLUMN_KEYS[key]}")
+            )
+    required = spec.get("required", False)
+    if not isinstance(required, bool):
+        problems.append(
+            Problem(where, line_of(spec, "required"), f"{label}.required", "expected true or false")
+        )
+    if len(problems) > before:
+        return None
+    unit = str(spec.get("unit", ""))
+    declared = DECLARED_TYPES[str(kind)]
+    return Column(
+        name,
+        declared,
+        nullable=not (required or in_key),
+        # A year is a whole number of four digits at least (1000 on): 25 is not a year.
+        minimum=1000 if kind == "year" else None,
+        unit=unit,
+        rule=_number_rule(unit),
+        description=str(spec.get("description", "")),
+    )
+
+
+def declared_schema(
+    name: str, spec: Any, shown: str, problems: list[Problem], line: int | None = None
+) -> TableSchema | None:
+    """One table of reportgen.yaml's ``tables:`` as a TableSchema (path under data/), or
+    None with every problem appended (located in ``shown``, the project file; ``line`` is
+    the line of the table's name there)."""
+    line = line or line_of(spec)
+    where = shown
+    if not isinstance(spec, Mapping):
+        problems.append(Problem(where, line, name, "expected a mapping {file, columns, key?}"))
+        return None
+    before = len(problems)
+    if not DECLARED_NAME.match(name):
+        problems.append(
+            Problem(
+                where,
+                line,
+                name,
+                "a table name is lower-case letters, digits and '_', starting with a letter",
+            )
+        )
+    for key in spec:
+        if key not in TABLE_KEYS:
+            problems.append(
+                Problem(
+                    where,
+                    line_of(spec, key),
+                    f"{name}.{key}",
+                    f"unknown key; expected one of {', '.join(TABLE_KEYS)}",
+                )
+            )
+    for key in ("file", "columns"):
+        if key not in spec:
+            problems.append(
+                Problem(where, line, f"{name}.{key}", f"required key is missing: {TABLE_KEYS[key]}")
+            )
+    file = spec.get("file")
+    path = ""
+    if "file" in spec:
+        path = _data_path(file)
+        if not path:
+            problems.append(
+                Problem(
+                    where,
+                    line_of(spec, "file"),
+                    f"{name}.file",
+                    f"expected {TABLE_KEYS['file']} ending in .csv, found {file!r}",
+                )
+            )
+    key_cols = spec.get("key", [])
+    if not (isinstance(key_cols, list) and all(isinstance(k, str) for k in key_cols)):
+        problems.append(
+            Problem(where, line_of(spec, "key"), f"{name}.key", f"expected {TABLE_KEYS['key']}")
+        )
+        key_cols = []
+    if "description" in spec and not isinstance(spec["description"], str):
+        problems.append(
+            Problem(where, line_of(spec, "description"), f"{name}.description", "expected a text")
+        )
+    raw_columns = spec.get("columns")
+    columns: list[Column] = []
+    if "columns" in spec:
+        if not isinstance(raw_columns, Mapping) or not raw_columns:
+            problems.append(
+                Problem(
+                    where,
+                    line_of(spec, "columns"),
+                    f"{name}.columns",
+                    f"expected {TABLE_KEYS['columns']}, at least one",
+                )
+            )
+        else:
+            for col_name, col_spec in raw_columns.items():
+                col_line = line_of(raw_columns, col_name)
+                if not (isinstance(col_name, str) and DECLARED_NAME.match(col_name)):
+                    problems.append(
+                        Problem(
+                            where,
+                            col_line,
+                            f"{name}.columns",
+                            f"column name {col_name!r}: lower-case letters, digits and '_', "
+                            "starting with a letter",
+                        )
+                    )
+                    continue
+                in_key = col_name in key_cols
+                col = _declared_column(col_name, col_spec, where, in_key, problems, name)
+                if col is not None:
+                    columns.append(col)
+            for k in key_cols:
+                if k not in raw_columns:
+                    problems.append(
+                        Problem(
+                            where,
+                            line_of(spec, "key"),
+                            f"{name}.key",
+                            f"key column '{k}' is not among the table's columns",
+                        )
+                    )
+    if len(problems) > before:
+        return None
+    return TableSchema(
+        name=name,
+        path=path,
+        columns=tuple(columns),
+        key=tuple(key_cols),
+        description=str(spec.get("description", "")),
+        origin=f"{shown}:{line}" if line else shown,
+    )
+
+
+def _data_path(file: Any) -> str:
+    """``file`` (data/x.csv) as a path under data/ ('x.csv'), or '' when it is not a plain
+    relative path to a CSV file inside data/ (no '..', no absolute path, no backslash)."""
+    if not isinstance(file, str) or "\\" in file or not file.endswith(".csv"):
+        return ""
+    parts = file.split("/")
+    if parts[0] != "data" or len(parts) < 2 or any(p in ("", ".", "..") for p in parts):
+        return ""
+    return "/".join(parts[1:])
+
+
+def declared_schemas(
+    tables: Mapping[str, Any], shown: str, reserved: Mapping[str, str] | None = None
+) -> tuple[dict[str, TableSchema], list[Problem]]:
+    """Every table of reportgen.yaml's ``tables:`` as a TableSchema, with every problem.
+
+    ``reserved`` maps names a project may not reuse (built-in tables, module data) to what
+    holds them, for the message.
+    """
+    problems: list[Problem] = []
+    out: dict[str, TableSchema] = {}
+    taken = dict(reserved or {})
+    for name, spec in tables.items():
+        key = str(name)
+        if key in taken:
+            problems.append(
+                Problem(
+                    shown,
+                    line_of(tables, name),
+                    key,
+                    f"table name '{key}' is taken by {taken[key]}; choose another name",
+                )
+            )
+            continue
+        schema = declared_schema(key, spec, shown, problems, line_of(tables, name))
+        if schema is not None:
+            out[key] = schema
+    return out, problems

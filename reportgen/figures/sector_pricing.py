@@ -113,7 +113,8 @@ PRICE_METRICS = (
 @exhibit(
     "v4-vs-overseas-flagships",
     kind="chart",
-    title="DeepSeek V4 Pro list prices against overseas flagship models",
+    # Generic: a report names its subject in its own title: (report.yaml).
+    title="A model's list prices against overseas flagship models",
     source=SOURCE,
     tables=("llm_pricing",),
     params={

@@ -21,10 +21,6 @@ PACKAGING_TEST_FACTOR = 1.7
 #: the rate that reproduces every printed "Market price (US$)" (e.g. 85,000 / 7.0 = 12,143).
 RMB_PER_USD = 7.0
 
-#: Brands whose original price is backed out of the market price by dividing by
-#: (1 + import mark-up); every other brand's row multiplies by (1 - mark-up) instead.
-DIVIDE_MARKUP_BRANDS = frozenset({"Nvidia"})
-
 
 @dataclass(frozen=True)
 class ChipInputs:
@@ -48,6 +44,10 @@ class ChipInputs:
     power_w: float
     #: Only where the source prints a US$ market price without an Rmb one (the A100).
     market_price_usd: float | None = None
+    #: True when the market price is the original (list) price with the import mark-up
+    #: added on top; False when the mark-up is taken off the market price (the row's
+    #: ``markup_added`` flag in market/chips.csv: the source mixes the two rules).
+    markup_added: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,9 +122,10 @@ def original_price_less_markup(market_usd: float, markup_pct: float) -> float:
     return market_usd * (1.0 - markup_pct / 100.0)
 
 
-def original_price(brand: str, market_usd: float, markup_pct: float) -> float:
-    """Original price by the source's mixed rule: Nvidia rows divide, domestic rows multiply."""
-    if brand in DIVIDE_MARKUP_BRANDS:
+def original_price(market_usd: float, markup_pct: float, markup_added: bool) -> float:
+    """Original price by the row's rule: divide by (1 + mark-up) where the mark-up was added
+    to a list price, else multiply by (1 - mark-up)."""
+    if markup_added:
         return original_price_before_markup(market_usd, markup_pct)
     return original_price_less_markup(market_usd, markup_pct)
 
@@ -175,7 +176,7 @@ def chip_costs(chip: ChipInputs) -> ChipCosts:
         market = chip.market_price_usd
     else:
         raise ValueError(f"{chip.product}: no market price in Rmb or US$")
-    original = original_price(chip.brand, market, chip.import_markup_pct)
+    original = original_price(market, chip.import_markup_pct, chip.markup_added)
     estimate = estimated_cost(original, chip.gross_margin_pct)
     perf = performance(chip.fp16_tflops, chip.fp8_tflops)
     return ChipCosts(

@@ -129,6 +129,8 @@ class Context:
     reports: Path  # data/reports, resolved
     known_types: frozenset[str]
     known_exhibits: frozenset[str]
+    #: {exhibit id: its module} for exhibits of modules the project does not enable.
+    disabled: Mapping[str, str] = field(default_factory=dict)
 
 
 #: An extra check on a value of the right type: a problem message, or None when it is fine.
@@ -240,7 +242,20 @@ def _known_type(value: str, ctx: Context) -> str | None:
 def _known_exhibit(value: str, ctx: Context) -> str | None:
     if value not in ctx.known_exhibits:
         return f"unknown exhibit '{value}'; registered: {', '.join(sorted(ctx.known_exhibits))}"
+    if value in ctx.disabled:
+        module = ctx.disabled[value]
+        return f"exhibit '{value}' belongs to module {module}; add it to modules in reportgen.yaml"
     return None
+
+
+def _disabled_exhibits(folder: Path) -> dict[str, str]:
+    """Exhibits of modules the project (data/reports/<slug>'s root) does not enable."""
+    from reportgen.config import enabled_modules
+    from reportgen.figures.registry import EXHIBITS
+    from reportgen.modules import disabled_exhibits
+
+    enabled = enabled_modules(folder.parent.parent.parent)
+    return disabled_exhibits({k: v.tables for k, v in EXHIBITS.items()}, enabled)
 
 
 def _plain_name(value: str, ctx: Context) -> str | None:
@@ -640,7 +655,8 @@ def load_definition(
         raise SpecError(
             [Problem(shown, 1, None, f"expected {DEFINITION.what}, found {found(doc)}")]
         )
-    ctx = Context(folder, reports, frozenset(known_types), frozenset(known_exhibits))
+    disabled = _disabled_exhibits(folder)
+    ctx = Context(folder, reports, frozenset(known_types), frozenset(known_exhibits), disabled)
     checker = Checker(shown, ctx)
     checker.record(doc, DEFINITION, "", doc.line)
     checker.problems.raise_if_any(SpecError)

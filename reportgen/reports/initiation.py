@@ -134,7 +134,14 @@ class Chips:
     """Questions prose may ask of the chip cost table (market/chips.csv, computed rows)."""
 
     def __init__(self, ds: Dataset):
-        self._frame = ds.table("chips")
+        self._ds = ds
+        # Read now when the project has the table (module ai_sector), as Peers does; a
+        # project without it fails only if prose asks a chip question (_frame says why).
+        self._loaded = ds.table("chips") if "chips" in ds.names else None
+
+    @property
+    def _frame(self) -> pd.DataFrame:
+        return self._loaded if self._loaded is not None else self._ds.table("chips")
 
     @staticmethod
     def _key(name: str) -> str:
@@ -228,6 +235,12 @@ class Peers:
 
     def of(self, company: str) -> Mapping[str, Any]:
         """One company's row by its name as printed (e.g. 'Cambricon')."""
+        if self._frame is None:
+            from reportgen.modules import module_of
+
+            module = module_of((COMPARISON,))
+            where = f"module {module.name}'s table; add it to modules" if module else "declare it"
+            raise QueryError(f"no table '{COMPARISON}' ({where} in reportgen.yaml)")
         if self._frame is not None:
             for row in self._frame.to_dict("records"):
                 if row["company"] == company:

@@ -41,5 +41,7 @@ class SectorNote(ReportType):
         return tuple(covered_company_of(ds, slug, definition.shown) for slug in slugs)
 
     def page_context(self, ds: Dataset, definition: ReportDefinition) -> dict[str, Any]:
-        """The data as-of line shown under the rating box."""
-        return {"data_as_of": ds.day0_catalogue.as_of}
+        """The data as-of line shown under the rating box: the Day-0 catalogue's date where
+        the project has it (module ai_sector), else the report's own date."""
+        has_day0 = "day0" in ds.names
+        return {"data_as_of": ds.day0_catalogue.as_of if has_day0 else definition.date}

@@ -85,6 +85,7 @@ def _inputs(row: dict[str, str]) -> chipcost.ChipInputs:
         power_w=req("power_w"),
         # Only the A100 lacks an Rmb price; its printed US$ price is then the input.
         market_price_usd=None if has_rmb else _num(row["market_price_usd_published"]),
+        markup_added=row["markup_added"] == "Y",
     )
 
 
@@ -144,10 +145,13 @@ def test_gross_dies_formula() -> None:
     assert chipcost.gross_dies_per_wafer(500) == 111  # the source prints 142
 
 
-def test_original_price_rule_differs_by_brand() -> None:
-    # Nvidia: the mark-up was added on top; domestic rows: taken off the market price.
-    assert chipcost.original_price("Nvidia", 30000, 50) == pytest.approx(20000)
-    assert chipcost.original_price("Huawei Ascend", 5000, 20) == pytest.approx(4000)
+def test_original_price_rule_differs_by_row() -> None:
+    # markup_added (the Nvidia rows in chips.csv): the mark-up was added on top of the list
+    # price; the other (domestic) rows: taken off the market price.
+    assert chipcost.original_price(30000, 50, markup_added=True) == pytest.approx(20000)
+    assert chipcost.original_price(5000, 20, markup_added=False) == pytest.approx(4000)
+    flagged = {r["brand"] for r in ROWS if r["markup_added"] == "Y"}
+    assert flagged == {"Nvidia"}  # as the source's rows print them
     # The other rule would not reproduce the printed 910B original price (4,000).
     assert chipcost.original_price_before_markup(5000, 20) == pytest.approx(4166.67, abs=0.01)
     assert chipcost.original_price_less_markup(15000, 30) == pytest.approx(10500)
