@@ -268,6 +268,8 @@ def _missing(value: float | None) -> bool:
 def number(value: float | None, dp: Places = None, parens: bool = False) -> str:
     """Thousands separators, fixed decimals (one by default); negatives in parentheses when
     ``parens``."""
+    if is_nm(value):
+        return NM
     if _missing(value):
         return DASH
     dp = _places(value, dp, "number", 1)
@@ -280,6 +282,8 @@ def number(value: float | None, dp: Places = None, parens: bool = False) -> str:
 
 def money(value: float | None, symbol: str = "US$", dp: Places = None) -> str:
     """A price with its currency sign (two decimals by default): US$1.74, Rmb1,588, HK$600."""
+    if is_nm(value):
+        return NM
     if _missing(value):
         return DASH
     dp = _places(value, dp, "money", 2)
@@ -297,6 +301,8 @@ def usd(value: float | None, dp: Places = None) -> str:
 def pct(value: float | None, dp: Places = None, signed: bool = False, parens: bool = False) -> str:
     """A value already in percent units: 41.25 -> '41.3%' (one decimal by house rule);
     negatives in parentheses when ``parens`` (financial tables: -6.3 -> '(6.3%)')."""
+    if is_nm(value):
+        return NM
     if _missing(value):
         return DASH
     dp = _places(value, dp, "pct", 1)
@@ -312,6 +318,8 @@ def frac_pct(
     value: float | None, dp: Places = None, signed: bool = False, parens: bool = False
 ) -> str:
     """A fraction shown as a percentage: 0.4125 -> '41.3%'."""
+    if is_nm(value):
+        return NM
     if _missing(value):
         return DASH
     dp = _places(value, dp, "pct", 1)

@@ -85,7 +85,10 @@ def row_kind(line_item: str) -> str:
 
 
 def cell(value: Any, kind: str, dp: int = 1) -> str:
-    """One financial-table cell by row kind, negatives in parentheses."""
+    """One financial-table cell by row kind, negatives in parentheses; NM where the value
+    means nothing (formatting.NOT_MEANINGFUL, e.g. ROAE on negative equity)."""
+    if fmt.is_nm(value):
+        return NM
     if value is None or (isinstance(value, float) and value != value):
         return fmt.DASH
     value = value if isinstance(value, float) else float(value)  # a Sourced keeps its cell
@@ -303,6 +306,11 @@ def key_products(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
 # --- the residual-income table -------------------------------------------------------------------
 
 
+def _pct_of(rate: float | None) -> float | None:
+    """A rate as a percentage; missing and NM stay as they are."""
+    return rate if rate is None or fmt.is_nm(rate) else 100 * rate
+
+
 def _ri_notes(company: Company, val: CompanyValuation) -> list[str]:
     """Notes on how the first year and the cost of equity were taken."""
     first = year_label(company, val.ri.rows[0].year)
@@ -311,6 +319,11 @@ def _ri_notes(company: Company, val: CompanyValuation) -> list[str]:
         "payout; ROAE on average equity; spread = ROAE - cost of equity; residual income = "
         "spread x opening equity. Negatives in parentheses."
     ]
+    if any(fmt.is_nm(r.roae) for r in val.ri.rows):
+        notes.append(
+            "NM: average equity is negative; residual income there is net profit - cost of "
+            "equity x opening equity."
+        )
     if val.ri.first_year_basis == "supplied":
         notes.append(
             f"{first} residual income as published: the opening equity it needs is not given."
@@ -349,8 +362,8 @@ def ri_valuation(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
     lines = (
         ("Total equity, year end", [r.total_equity for r in ri.rows], "money"),
         ("Net profit", [r.net_profit for r in ri.rows], "money"),
-        ("ROAE", [None if r.roae is None else 100 * r.roae for r in ri.rows], "pct"),
-        ("Spread", [None if r.spread is None else 100 * r.spread for r in ri.rows], "pct"),
+        ("ROAE", [_pct_of(r.roae) for r in ri.rows], "pct"),
+        ("Spread", [_pct_of(r.spread) for r in ri.rows], "pct"),
         ("Residual income", [r.residual_income for r in ri.rows], "money"),
     )
     body = tuple(

@@ -171,6 +171,11 @@ def residual_income_valuation(
         if previous is None:
             if index == 0 and first_year_ri is not None:
                 ri = first_year_ri
+        elif previous + equity <= 0:
+            # Negative (or zero) average equity: ROAE and the spread mean nothing (NM); the
+            # residual income is the profit less the charge on opening equity, NI - k x B.
+            ratio, excess = NOT_MEANINGFUL, NOT_MEANINGFUL
+            ri = profit - cost_of_equity * previous
         else:
             ratio = roae(profit, previous, equity)
             excess = spread(ratio, cost_of_equity)

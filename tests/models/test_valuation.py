@@ -443,3 +443,19 @@ def test_nm_prints_as_nm_never_as_a_negative_multiple() -> None:
     assert fmt.multiple(None, 0) == fmt.DASH
     assert fmt.multiple(24.701, 0) == "25x"
     assert fmt.is_nm(pickle.loads(pickle.dumps(fmt.NOT_MEANINGFUL)))
+
+
+def test_negative_equity_years_are_nm_not_a_division_error() -> None:
+    # k = 10%; opening equity -80. 2026: average (-80 - 100) / 2 < 0: ROAE NM, RI = NI - k x
+    # opening = -50 - 0.1 x (-80) = -42.0; 2027: 30 - 0.1 x (-100) = 40.0; 2028: average
+    # (-70 + 50) / 2 < 0: 60 - 0.1 x (-70) = 67.0; 2029: ROAE = 80 / ((50 + 130) / 2) =
+    # 0.8889, RI = (0.8889 - 0.1) x 50 = 39.444 (within 1e-3).
+    rows = ((2026, -50.0, -100.0), (2027, 30.0, -70.0), (2028, 60.0, 50.0), (2029, 80.0, 130.0))
+    result = v.residual_income_valuation(rows, 0.10, 0.02, 10.0, opening_equity=-80.0)
+    assert [fmt.is_nm(r.roae) for r in result.rows] == [True, True, True, False]
+    assert [fmt.is_nm(r.spread) for r in result.rows] == [True, True, True, False]
+    ri = [r.residual_income for r in result.rows]
+    assert ri[:3] == pytest.approx([-42.0, 40.0, 67.0], abs=1e-9)
+    assert ri[3] == pytest.approx(39.444, abs=1e-3)
+    assert fmt.pct(result.rows[0].roae) == "NM"
+    assert fmt.number(result.rows[0].spread) == "NM"
