@@ -267,3 +267,24 @@ def test_minorities_case_builds(minority_root: Path) -> None:
         assert shown in text, shown
     assert "(200.0)" in text  # the attributable 2026E loss in the income statement
     assert "(61.9)" in text  # the minorities' share of it
+
+
+def test_an_unknown_basis_stops_check_with_its_line(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    root = copy_sample(tmp_path / "p", templates=False)
+    yaml = root / "data/companies/metax/company.yaml"
+    text = yaml.read_text(encoding="utf-8")
+    yaml.write_text(text.replace("P/S 2026e", "P/NAV 2026e", 1), encoding="utf-8")
+    line = next(
+        n
+        for n, row in enumerate(yaml.read_text(encoding="utf-8").splitlines(), 1)
+        if "P/NAV" in row
+    )
+    result = run_cli(["check"], root)
+    assert result.exit_code == 2, result.output
+    assert (
+        f"data/companies/metax/company.yaml:{line}: column 'scenarios.bull.multiple_basis': "
+        "'P/NAV 2026e' is not a multiple basis"
+    ) in result.output
+    assert "Traceback" not in result.output
