@@ -266,7 +266,7 @@ def growth_base(company: Company, line_item: str) -> dict[str, float | None] | N
 
 
 def nm_periods(
-    periods: list[str], growth: Mapping[str, Any], base: Mapping[str, float | None]
+    periods: list[str], growth: Mapping[Any, Any], base: Mapping[str, float | None]
 ) -> set[str]:
     """The periods whose growth cell must read NM: the value grown, or the one it grew from,
     is a loss. The earlier value is the previous annual column when the table has it, else

@@ -56,7 +56,7 @@ def _group(brand: str) -> str:
     return "Nvidia" if brand in OVERSEAS_BRANDS else "Domestic"
 
 
-def _basis(row: Mapping[str, Any]) -> str:
+def _basis(row: Mapping[Any, Any]) -> str:
     """'FP8' when the chip has an FP8 figure (the performance used), else 'FP16'."""
     value = row.get("fp8_tflops")
     return "FP8" if value is not None and value == value else "FP16"
