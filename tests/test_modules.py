@@ -13,6 +13,7 @@ from reportgen.errors import DataError, SpecError
 from reportgen.figures.registry import EXHIBITS, load_builders
 from reportgen.modules import AI_SECTOR, MODULES, disabled_exhibits, module_of, module_tables
 from reportgen.project import Project
+from tests.conftest import run_cli
 
 
 def test_every_module_table_is_a_declared_schema() -> None:
@@ -74,3 +75,13 @@ def test_an_exhibit_of_a_module_not_enabled_is_located_at_its_line(project_copy:
     )
     # The company initiations place no module exhibit: they still load.
     assert load_definitions(Project(project_copy), ["metax"])
+
+
+def test_check_refuses_an_unknown_module_with_exit_2(project_copy: Path) -> None:
+    config = project_copy / "reportgen.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[ai_sector]", "[banks]"), encoding="utf-8")
+    result = run_cli(["check"], project_copy)
+    assert result.exit_code == 2, result.output
+    assert "reportgen.yaml:4: column 'modules': unknown module 'banks'" in result.output
+    assert "Traceback" not in result.output
