@@ -59,6 +59,18 @@ RI_PUBLISHED = TableSchema(
     ),
 )
 
+#: ri_summary_published.yaml: the printed RI summary (checked, never used). Amounts in the
+#: reporting currency, mn; fx as valuation.fx states it; price_target in the listing currency.
+RI_SUMMARY_KEYS = (
+    "ending_equity_capital_mn",
+    "pv_of_forecast_period_mn",
+    "pv_of_continuing_value_mn",
+    "equity_value_mn",
+    "shares_mn",
+    "fx",
+    "price_target",
+)
+
 #: Optional: the share price history the rating-history and risk-reward charts draw under
 #: their marks (without it they draw the published values alone).
 PRICES = TableSchema(
@@ -546,6 +558,15 @@ def load_company(folder: Path, shown: str, glyphs: Set[int] | None = None) -> Co
     if summary_path.is_file():
         loaded = read_yaml(summary_path, f"{shown}/ri_summary_published.yaml")
         summary = dict(loaded) if isinstance(loaded, dict) else {}
+        for key in summary:
+            if key not in RI_SUMMARY_KEYS:
+                problems.add(
+                    f"{shown}/ri_summary_published.yaml",
+                    line_of(loaded, key),
+                    str(key),
+                    f"unknown key; expected {', '.join(RI_SUMMARY_KEYS)} (amounts in the "
+                    "reporting currency, mn; names carry no currency)",
+                )
     problems.raise_if_any()
 
     val = doc["valuation"]

@@ -136,3 +136,20 @@ def test_a_rate_for_one_currency_is_refused(tmp_path: Path) -> None:
         p.column == "valuation.fx" and "both Rmb: no rate is needed" in p.message
         for p in info.value.problems
     )
+
+
+def test_a_currency_named_summary_key_is_located(tmp_path: Path) -> None:
+    root = copy_sample(tmp_path / "p", templates=False)
+    path = root / ILUVATAR / "ri_summary_published.yaml"
+    text = path.read_text(encoding="utf-8").replace("equity_value_mn:", "equity_value_rmb_mn:")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_dataset(root / "data")
+    (problem,) = info.value.problems
+    assert (problem.path, problem.column) == (
+        f"{ILUVATAR}/ri_summary_published.yaml",
+        "equity_value_rmb_mn",
+    )
+    assert problem.line is not None
+    assert text.splitlines()[problem.line - 1].startswith("equity_value_rmb_mn:")
+    assert "names carry no currency" in problem.message
