@@ -55,6 +55,7 @@ from reportgen.plan import (
     params_key,
     provenance_path,
 )
+from reportgen.plugins import code_reads, plugin_failure
 from reportgen.project import Project
 from reportgen.publish.provenance import dataset_index, provenance_json
 from reportgen.publish.snapshot import check_registry_key
@@ -104,8 +105,8 @@ def load_house(project: Project) -> dict[str, Any]:
 
 def load_definitions(project: Project, only: Sequence[str] | None = None) -> list[ReportDefinition]:
     """Every report definition under data/reports (or the named ones), validated together."""
-    types = load_report_types()
-    load_builders()
+    types = load_report_types(project)  # with the project's plug-ins (reportgen/plugins.py)
+    load_builders(project)
     folders = discover(project.reports)
     if only:
         known = {f.name for f in folders}
@@ -151,6 +152,7 @@ def _company_slugs(project: Project) -> set[str]:
 def build_exhibit(ds: Dataset, definition: ReportDefinition, ref: Any) -> RenderedExhibit:
     """Run one registered builder and return it ready for a template (SVG bytes or a table)."""
     spec = EXHIBITS[ref.id]
+    record_all(code_reads(spec.build.__module__))  # a plug-in's code is an input, like data
     try:
         built = spec.build(ds, ref.params)
     except ExhibitDataError as exc:
@@ -158,6 +160,12 @@ def build_exhibit(ds: Dataset, definition: ReportDefinition, ref: Any) -> Render
         # types were checked with the definition (check_params), so any other exception from
         # a builder is a bug in reportgen and goes on to the command line's crash log.
         raise _located(exc, definition, ref) from exc
+    except Exception as exc:
+        # ... unless the builder is a plug-in's: located in the plug-in's code (exit 2).
+        failure = plugin_failure(spec.build.__module__, exc, f"exhibit '{ref.name}'")
+        if failure is None:
+            raise
+        raise BuildError([failure]) from exc
     svg = None
     table = None
     problems: tuple[ChartProblem, ...] = ()
@@ -435,6 +443,7 @@ def build_report(
     rtype = load_report_types()[definition.type]()
     with recording() as reads:
         record_all(preread or {})
+        record_all(code_reads(type(rtype).__module__))  # a plug-in report type's code
         # Read by others (prose and definition already loaded; fonts by WeasyPrint): hashed
         # now, before use, and checked again when the record is made.
         watch(

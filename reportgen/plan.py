@@ -29,7 +29,9 @@ PACKAGE = Path(__file__).resolve().parent
 #: Modules holding exhibit builders: a change to one redraws only its own exhibits. Every other
 #: module is shared code (a change redraws everything), so a helper that two builder modules use
 #: lives in a non-builder module (figures/company_data.py, figures/sector_style.py), never in one
-#: builder module imported by another.
+#: builder module imported by another. Plug-in code (a project's folders, installed entry
+#: points) is not hashed here: a build records each plug-in file it ran as an input of what used
+#: it (plugins.code_reads), so planning imports no plug-in and names the file that changed.
 BUILDER_MODULES = (
     "figures/changes.py",
     "figures/company_charts.py",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copyreg
 import multiprocessing as mp
 import os
 import shutil
+import sys
 import threading
+import types
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -17,12 +20,63 @@ from filelock import FileLock, Timeout
 from reportgen.deps import DIR_PREFIX, key_of, recording
 from reportgen.errors import BuildError, DataError, Problem, ProblemList, ReportgenError, SpecError
 from reportgen.outputs import clean_stray_temporaries, confine
-from reportgen.plan import Manifest, Plan, data_files, findings_path, make_plan, manifest_path
+from reportgen.plan import (
+    BUILDER_MODULES,
+    Manifest,
+    Plan,
+    data_files,
+    findings_path,
+    make_plan,
+    manifest_path,
+)
 from reportgen.procs import die_with_parent
 from reportgen.progress import Reporter
 from reportgen.project import Project
 
 LOCK_FILE = ".reportgen.lock"
+#: How worker processes start. Never a plain fork (unsafe once threads run, as in ``serve``;
+#: absent on Windows, unsafe on macOS): a worker inherits nothing from the build, is handed its
+#: state (``_init_worker``) and loads the project's plug-ins itself. On Linux a fork server
+#: (a fresh interpreter that has imported the build code once, see ``start_method``) hands out
+#: the workers, so each does not import pandas, matplotlib and WeasyPrint again; elsewhere
+#: "spawn". None: that choice; tests set "spawn" to prove a spawned worker needs nothing more.
+START_METHOD: str | None = None
+#: What the fork server imports before it forks any worker: the code every task runs, and
+#: reportgen's own builders and report types (plan.BUILDER_MODULES).
+PRELOAD = [
+    "reportgen.build",
+    "reportgen.reports.initiation",
+    "reportgen.reports.sector_note",
+    *("reportgen." + m.removesuffix(".py").replace("/", ".") for m in BUILDER_MODULES),
+]
+
+
+def start_method() -> str:
+    """The start method workers use (START_METHOD, else forkserver on Linux, else spawn)."""
+    if START_METHOD is not None:
+        return START_METHOD
+    linux = sys.platform.startswith("linux")
+    return "forkserver" if linux and "forkserver" in mp.get_all_start_methods() else "spawn"
+
+
+def warm_workers() -> None:
+    """Start the fork server now (it imports the build code while this process reads the
+    data), when workers will come from one; a no-op otherwise and when it already runs."""
+    if start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        forkserver.ensure_running()
+
+
+def _mapping_proxy(items: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
+    """Rebuild a read-only mapping in a worker (pickle has no rule for mappingproxy)."""
+    return types.MappingProxyType(items)
+
+
+# The Dataset and definitions hold read-only mappings; a spawned worker receives them pickled.
+copyreg.pickle(types.MappingProxyType, lambda m: (_mapping_proxy, (dict(m),)))
 
 
 @dataclass
@@ -104,8 +158,32 @@ def remove_outputs(project: Project, slug: str) -> None:
         shutil.rmtree(figure_dir, ignore_errors=True)
 
 
-# State handed to forked workers (set just before the pool starts; read-only in workers).
+# The build's state: set just before the tasks run; handed to each worker (_init_worker),
+# read-only there.
 _STATE: dict[str, Any] = {}
+#: The keys of _STATE a worker receives (the reporter stays here: workers report on the queue).
+WORKER_STATE = ("project", "ds", "definitions", "house", "options", "manifest", "preread")
+
+
+def _init_worker(state: dict[str, Any], queue: Any, env: dict[str, str], cwd: str) -> None:
+    """Start a worker: die with the build, take its state, environment and folder (a fork
+    server has those of its own start), load the project's plug-ins (imported here, as
+    nothing is inherited); a plug-in that no longer loads fails each task with its problems
+    instead of breaking the pool."""
+    die_with_parent()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    _STATE.clear()
+    _STATE.update(state, queue=queue)
+    from reportgen.figures.registry import load_builders
+    from reportgen.reports.base import load_report_types
+
+    try:
+        load_builders(state["project"])
+        load_report_types(state["project"])
+    except ReportgenError as exc:
+        _STATE["error"] = exc.problems
 
 
 def _progress(message: str) -> None:
@@ -121,6 +199,8 @@ def _build_one(slug: str, predrawn: dict[str, Any] | None = None) -> tuple[str, 
     from reportgen.build import build_report
 
     st = _STATE
+    if "error" in st:
+        return slug, st["error"]
     try:
         outcome = build_report(
             st["project"],
@@ -143,6 +223,8 @@ def _draw_one(slug: str, name: str) -> tuple[str, str, Any]:
     from reportgen.build import draw_exhibit
 
     st = _STATE
+    if "error" in st:
+        return slug, name, st["error"]
     definition = st["definitions"][slug]
     _progress(f"{slug}: drawing {name}")
     try:
@@ -204,6 +286,8 @@ def _run_locked(
             manifest.save(manifest_path(project))
         return summary
 
+    if plan.stale and options.jobs != 1 and (os.cpu_count() or 1) > 1:
+        warm_workers()
     from reportgen.build import load_definitions, load_house
     from reportgen.data.dataset import load_dataset
 
@@ -329,14 +413,15 @@ def _run_parallel(
     reporter: Reporter,
     accept: Callable[[str, Any], None],
 ) -> None:
-    """Run chart and report tasks in forked workers; a report starts once its charts are drawn.
+    """Run chart and report tasks in workers; a report starts once its charts are drawn.
 
     Reports with the most charts go first (they are the largest), so the longest chain of
     tasks starts early. Progress messages come back on a queue.
     """
-    ctx = mp.get_context("fork")
+    warm_workers()
+    ctx = mp.get_context(start_method())
     queue = ctx.SimpleQueue()
-    _STATE["queue"] = queue
+    state = {key: _STATE[key] for key in WORKER_STATE}
     stop = threading.Event()
 
     def pump() -> None:
@@ -353,7 +438,10 @@ def _run_parallel(
     failed: dict[str, list[Problem]] = {}
     try:
         with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=ctx, initializer=die_with_parent
+            max_workers=jobs,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(state, queue, dict(os.environ), os.getcwd()),
         ) as pool:
             running: dict[Future[Any], str] = {}
 

@@ -8,7 +8,9 @@ from typing import Any, Literal
 
 from matplotlib.figure import Figure
 
+from reportgen import plugins
 from reportgen.data.dataset import Dataset
+from reportgen.project import Project
 
 Kind = Literal["chart", "table"]
 
@@ -118,7 +120,9 @@ class ExhibitSpec:
     params: Mapping[str, Param] = field(default_factory=dict, compare=False)
 
 
-EXHIBITS: dict[str, ExhibitSpec] = {}
+#: Every exhibit in use: reportgen's own, then the installed plug-ins and those of the project
+#: activated last (load_builders(project)); see plugins.Layered.
+EXHIBITS: plugins.Layered[ExhibitSpec] = plugins.Layered()
 
 
 def exhibit(
@@ -137,9 +141,12 @@ def exhibit(
     """
 
     def register(fn: Builder) -> Builder:
-        if id in EXHIBITS:
+        spec = ExhibitSpec(id, kind, title, source, tables, fn, dict(params or {}))
+        if plugins.collect("exhibit", id, spec, fn.__module__):
+            return fn  # a plug-in's: kept in its own layer (a duplicate is a located error)
+        if id in EXHIBITS.own:
             raise ValueError(f"exhibit {id!r} registered twice")
-        EXHIBITS[id] = ExhibitSpec(id, kind, title, source, tables, fn, dict(params or {}))
+        EXHIBITS.own[id] = spec
         return fn
 
     return register
@@ -223,14 +230,30 @@ def check_params(
     return [message for _, message in param_problems(exhibit_id, params, companies)]
 
 
-def get_exhibit(id: str) -> ExhibitSpec:
-    """The registered exhibit ``id`` (the builder modules are imported on first use)."""
-    load_builders()
+def get_exhibit(id: str, project: Project | None = None) -> ExhibitSpec:
+    """The registered exhibit ``id`` (the builder modules are imported on first use; with
+    ``project``, its plug-ins are loaded and shown too)."""
+    load_builders(project)
     return EXHIBITS[id]
 
 
-def load_builders() -> None:
-    """Import every builder module so its exhibits register themselves."""
+def load_builders(project: Project | None = None) -> plugins.Layered[ExhibitSpec]:
+    """Import every builder module so its exhibits register themselves, and the installed
+    plug-ins; with ``project``, make its plug-ins (and no other project's) the ones shown.
+
+    Without a project, the plug-ins of the project activated last stay shown (a builder
+    looked up during that project's build finds them).
+    """
+    _import_builtin_builders()
+    if project is not None:
+        plugins.activate(project)
+    else:
+        plugins.installed()
+    return EXHIBITS
+
+
+def _import_builtin_builders() -> None:
+    """Import reportgen's own builder modules."""
     # The same modules as plan.BUILDER_MODULES (which hashes each for its own exhibits).
     from reportgen.figures import (  # noqa: F401
         changes,

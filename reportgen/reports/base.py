@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from reportgen import plugins
 from reportgen.data.dataset import Dataset
 from reportgen.errors import Problem
 from reportgen.models import pricing
+from reportgen.project import Project
 from reportgen.prose_api import prose_api
 from reportgen.publish.model import CoveredCompany
 from reportgen.reports.definition import ReportDefinition
@@ -140,21 +142,31 @@ class ReportType:
         return []
 
 
-REPORT_TYPES: dict[str, type[ReportType]] = {}
+#: Every report type in use: reportgen's own, then the installed plug-ins and those of the
+#: project activated last (load_report_types(project)); see plugins.Layered.
+REPORT_TYPES: plugins.Layered[type[ReportType]] = plugins.Layered()
 
 
 def report_type(cls: type[ReportType]) -> type[ReportType]:
-    """Register a report type by its ``name``; a duplicate name is a programming error."""
-    if cls.name in REPORT_TYPES:
+    """Register a report type by its ``name``; a duplicate name is a programming error (a
+    plug-in's duplicate, a located error naming both)."""
+    if plugins.collect("report type", cls.name, cls, cls.__module__):
+        return cls
+    if cls.name in REPORT_TYPES.own:
         raise ValueError(f"report type {cls.name!r} registered twice")
-    REPORT_TYPES[cls.name] = cls
+    REPORT_TYPES.own[cls.name] = cls
     return cls
 
 
-def load_report_types() -> Mapping[str, type[ReportType]]:
-    """Import every report-type module so each registers itself."""
+def load_report_types(project: Project | None = None) -> Mapping[str, type[ReportType]]:
+    """Import every report-type module so each registers itself, and the installed plug-ins;
+    with ``project``, make its plug-ins (and no other project's) the ones shown."""
     from reportgen.reports import initiation, sector_note  # noqa: F401
 
+    if project is not None:
+        plugins.activate(project)
+    else:
+        plugins.installed()
     return REPORT_TYPES
 
 
