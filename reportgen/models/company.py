@@ -43,6 +43,7 @@ FINANCIAL_KEYS: dict[str, bool] = {
     "gross_profit": True,
     "net_profit": True,
     "total_equity": False,
+    "book_value": False,  # for P/B: shareholders' equity without minorities, if it differs
     "ebitda": False,  # for EV/EBITDA
     "net_debt": False,  # for EV bases: debt less cash (negative for net cash)
     "minorities": False,  # minority interests on the balance sheet, added to EV if declared
@@ -378,11 +379,13 @@ def implied_basis_multiple(company: Company, value: float, basis: str, year: int
 
 
 def book_value_series(company: Company) -> dict[str, float]:
-    """Year-end shareholders' equity for P/B: financials.total_equity where declared, else
+    """Year-end shareholders' equity for P/B: financials.book_value where declared (equity
+    without minorities, which EV bases add separately), else financials.total_equity, else
     ri_inputs' total_equity_mn (the explicit years, as estimates)."""
-    declared = financial_series(company, "total_equity")
-    if declared:
-        return declared
+    for metric in ("book_value", "total_equity"):
+        declared = financial_series(company, metric)
+        if declared:
+            return declared
     inputs = company.tables["ri_inputs"]
     return {
         f"{int(y)}E": float(e)

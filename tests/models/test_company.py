@@ -292,3 +292,32 @@ def test_target_changed_by_ten_percent_warns(project_copy: Path) -> None:
 def test_target_within_tolerance_does_not_warn(project_copy: Path) -> None:
     _set_target(project_copy, "iluvatar", 1.004)  # HK$602.4 against the model's HK$600.5
     assert cm.target_warnings(load_dataset(project_copy / "data")) == []
+
+
+# --- P/B: which book value ---------------------------------------------------------------------
+
+
+def test_pb_book_value_declared_total_or_ri_inputs(ds: Dataset) -> None:
+    # Iluvatar at HK$600: 600 x 254 x 0.88 (Rmb per HK$) = Rmb134,112mn of equity value.
+    # On 2026E total equity 5,431.6: 24.691x (within 0.0005), the same from ri_inputs.csv
+    # when financials.total_equity is not declared; on a declared book_value line (here
+    # retained earnings, 1,900.2, as a stand-in): 134,112 / 1,900.2 = 70.578x.
+    ilu = ds.companies["iluvatar"]
+    fin = dict(ilu.raw["financials"])
+    assert cm.implied_basis_multiple(ilu, 600, "P/B", 2026) == pytest.approx(24.691, abs=5e-4)
+    no_total = {k: v for k, v in fin.items() if k != "total_equity"}
+    company = _with_raw(ilu, financials=no_total)
+    assert cm.implied_basis_multiple(company, 600, "P/B", 2026) == pytest.approx(24.691, abs=5e-4)
+    book = {**fin, "book_value": {"table": "balance_sheet", "line_item": "retained_earning"}}
+    company = _with_raw(ilu, financials=book)
+    assert cm.implied_basis_multiple(company, 600, "P/B", 2026) == pytest.approx(70.578, abs=5e-4)
+
+
+def test_an_ev_basis_without_net_debt_is_located(ds: Dataset) -> None:
+    ilu = ds.companies["iluvatar"]
+    with pytest.raises(DataError) as info:
+        cm.implied_basis_multiple(ilu, 600, "EV/S", 2026)
+    (problem,) = info.value.problems
+    assert problem.column == "financials.net_debt"
+    assert problem.path == "data/companies/iluvatar/company.yaml"
+    assert problem.line is not None
