@@ -533,3 +533,12 @@ def plugin_failure(module: str, exc: BaseException, what: str) -> Problem | None
         if resolved in files:
             where, line = _shown(resolved, root), frame.lineno
     return Problem(where, line, None, f"{type(exc).__name__}: {exc} ({what}, a plug-in)")
+
+
+def plugin_folders(project: Project) -> list[Path]:
+    """The plug-in folders reportgen.yaml names that exist inside the project (what
+    ``serve`` watches besides data/ and templates/); none when the file cannot be read."""
+    try:
+        return list(_folders(project)[1].values())
+    except ReportgenError:
+        return []

@@ -234,16 +234,20 @@ def watch(
     log: Callable[[str], None],
     watching: threading.Event,
 ) -> None:
-    """Rebuild whenever a file under data/ or templates/ changes, until ``stop`` is set.
+    """Rebuild whenever a file under data/, templates/ or a plug-in folder (reportgen.yaml
+    ``plugins:``) changes, until ``stop`` is set.
 
     ``watching`` is set once the watcher is live, so no edit made after the server says it is
     ready can be missed.
     """
     from watchfiles import watch as watch_files
 
+    from reportgen.plugins import plugin_folders
+
     for changes in watch_files(
         project.data,
         project.templates,
+        *plugin_folders(project),
         stop_event=stop,
         debounce=300,
         step=100,

@@ -189,6 +189,16 @@ def test_plugins_of_one_project_are_not_seen_by_another(local: Project, tmp_path
     assert EXHIBITS["local-models-chart"].build.__module__.startswith(plugins.NAMESPACE)
 
 
+def test_an_edited_plugin_is_imported_again_in_a_warm_process(local: Project) -> None:
+    """``serve`` keeps one process: the next build after an edit runs the edited code."""
+    assert (
+        load_builders(local)["local-models-table"].title == "Models per vendor, counted LOCALTABLE"
+    )
+    assert plugins.plugin_folders(local) == [(local.root / "exhibits").resolve()]
+    edit(local.root / "exhibits/local.py", "counted LOCALTABLE", "counted AGAIN")
+    assert load_builders(local)["local-models-table"].title == "Models per vendor, counted AGAIN"
+
+
 def test_a_project_report_type_is_registered_and_its_code_tracked(local: Project) -> None:
     (local.root / "exhibits/brief.py").write_text(
         "from reportgen.reports.base import ReportType, report_type\n"
