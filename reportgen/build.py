@@ -66,6 +66,8 @@ from reportgen.render.pdf import html_to_pdf_and_layout
 from reportgen.render.prose import decode_prose, render_prose
 from reportgen.render.templates import template_env
 from reportgen.render.verify import chart_glyph_problems, glyph_problems, verify_pdf
+from reportgen.render.xlsx import SUFFIX as XLSX_SUFFIX
+from reportgen.render.xlsx import report_workbooks
 from reportgen.reports.base import RenderedExhibit, ReportType, load_report_types
 from reportgen.reports.definition import ReportDefinition, discover, load_definition
 from reportgen.reports.disclosures import disclosures
@@ -82,6 +84,8 @@ class BuildResult:
     pdf: Path
     figures: tuple[Path, ...]
     seconds: float
+    #: The table exhibits' workbooks, build/<slug>/<slug>-<exhibit>.xlsx (render/xlsx.py).
+    workbooks: tuple[Path, ...] = ()
 
 
 def load_house(project: Project) -> dict[str, Any]:
@@ -531,6 +535,16 @@ def build_report(
         fonts_cache = project.root / ".reportgen-cache" / "fonts"
         fonts = project.template_folder("fonts")
         page = embed_fonts(inline_charts(html), fonts, fonts_cache).encode("utf-8")
+        # and every table exhibit's data as a workbook, written beside the PDF.
+        books = report_workbooks(
+            project.build,
+            definition.slug,
+            definition.title,
+            definition.date,
+            exhibits,
+            str(house.get("name", "")),
+            house.get("sample") is True,
+        )
         pdf, layout = render.result()
     finally:
         render.close()
@@ -554,9 +568,17 @@ def build_report(
     pdf_path = project.build / f"{definition.slug}.pdf"
     changed = [(p, d) for p, d in svgs if not p.exists() or p.read_bytes() != d]
     write_all_atomic(
-        [*changed, (html_path, page), (pdf_path, pdf), (found_path, found), (prov_path, prov)],
+        [
+            *changed,
+            *books,
+            (html_path, page),
+            (pdf_path, pdf),
+            (found_path, found),
+            (prov_path, prov),
+        ],
         project.root,
     )
+    _remove_stale_workbooks(project, definition.slug, {path.name for path, _ in books})
     # A removed exhibit leaves no orphan SVG behind.
     keep = {path.name for path, _ in svgs}
     figure_dir = project.figures / definition.slug
@@ -570,9 +592,18 @@ def build_report(
         f"build/{definition.slug}.pdf": hashlib.sha256(pdf).hexdigest(),
         found_path.relative_to(project.root).as_posix(): hashlib.sha256(found).hexdigest(),
         prov_path.relative_to(project.root).as_posix(): hashlib.sha256(prov).hexdigest(),
+        **{
+            path.relative_to(project.root).as_posix(): hashlib.sha256(data).hexdigest()
+            for path, data in books
+        },
     }
     result = BuildResult(
-        definition.slug, html_path, pdf_path, tuple(p for p, _ in svgs), time.perf_counter() - start
+        definition.slug,
+        html_path,
+        pdf_path,
+        tuple(p for p, _ in svgs),
+        time.perf_counter() - start,
+        tuple(p for p, _ in books),
     )
     _pause_for_test(definition.slug)
     rec = ReportRecord(
@@ -585,6 +616,20 @@ def build_report(
         pdf_variant=variant,
     )
     return ReportOutcome(result, rec, drawn, len(records) - drawn)
+
+
+def _remove_stale_workbooks(project: Project, slug: str, keep: set[str]) -> None:
+    """Remove the workbooks of table exhibits the report no longer places (and their
+    folder once empty), so nothing stale is left in build/."""
+    folder = project.build / slug
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for stale in folder.glob(f"*{XLSX_SUFFIX}"):
+        if stale.name not in keep:
+            confine(stale, project.root)
+            stale.unlink()
+    if not any(folder.iterdir()):
+        folder.rmdir()
 
 
 def finding_problems(slug: str, findings: Sequence[Finding]) -> list[Problem]:

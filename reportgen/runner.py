@@ -150,12 +150,13 @@ def remove_outputs(project: Project, slug: str) -> None:
     ):
         confine(path, project.root)
         path.unlink(missing_ok=True)
-    figure_dir = project.figures / slug
-    confine(figure_dir, project.root)
-    if figure_dir.is_symlink():
-        figure_dir.unlink()  # the link only, never what it points to
-    else:
-        shutil.rmtree(figure_dir, ignore_errors=True)
+    # Its charts (figures/<slug>/) and its tables' workbooks (build/<slug>/, render/xlsx.py).
+    for folder in (project.figures / slug, project.build / slug):
+        confine(folder, project.root)
+        if folder.is_symlink():
+            folder.unlink()  # the link only, never what it points to
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 # The build's state: set just before the tasks run; handed to each worker (_init_worker),

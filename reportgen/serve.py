@@ -198,6 +198,8 @@ def make_handler(project: Project, state: PreviewState) -> type[http.server.Base
                 self._send(200, page.encode("utf-8"), "text/html; charset=utf-8")
             elif target.suffix == ".pdf":
                 self._send(200, target.read_bytes(), "application/pdf")
+            elif target.suffix == ".xlsx":  # a table's workbook (render/xlsx.py)
+                self._send(200, target.read_bytes(), XLSX_TYPE)
             else:
                 self._send(404, b"not found", "text/plain")
 
@@ -216,6 +218,8 @@ def make_handler(project: Project, state: PreviewState) -> type[http.server.Base
     return Handler
 
 
+#: The media type of a table exhibit's workbook, linked from the HTML.
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The only address the preview listens on: this machine, never the network.
 HOST = "127.0.0.1"
 

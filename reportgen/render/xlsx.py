@@ -235,9 +235,12 @@ def table_workbook(table: Any, doc: TableDoc) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
+    if not isinstance(ws, Worksheet):  # pragma: no cover - a new workbook has one sheet
+        raise TypeError("a new workbook has no worksheet")
     ws.title = f"Figure {doc.number}" if doc.number is not None else "Table"
     columns = table.columns
     bold = Font(bold=True)
@@ -269,7 +272,7 @@ def table_workbook(table: Any, doc: TableDoc) -> bytes:
             cell.font = Font(italic=True)
             cell.alignment = Alignment(horizontal=col.align)
         row += 1
-    ws.freeze_panes = ws.cell(row=row, column=2)
+    ws.freeze_panes = f"B{row}"  # the labels and headers stay in view
     parens = _uses_parens(table)
     widths = [len(col.label) for col in columns]
     for group in table.groups:
