@@ -58,8 +58,11 @@ class Acknowledgement:
         return self.names(m) and (self.published is None or _same(self.published, m.published))
 
     def names(self, m: Mismatch) -> bool:
-        """True when ``m`` is in this entry's file, row and column."""
-        return (m.path, m.row, m.column) == (self.file, self.row, self.column)
+        """True when ``m`` is in this entry's file, row and column. A value read from the
+        workbook (excel.yaml) is in the workbook and also in its table's CSV name, so an
+        entry written before the table moved to the workbook still names it."""
+        same = (m.row, m.column) == (self.row, self.column)
+        return same and self.file in (m.path, m.table_file)
 
 
 @dataclass(frozen=True)
@@ -280,6 +283,15 @@ def _stale(ack: Acknowledgement, mismatches: Iterable[Mismatch], shown: str) -> 
 def unacknowledged_problem(m: Mismatch) -> Problem:
     """A difference not acknowledged, located at the data file's line."""
     computed = "NM" if math.isnan(m.computed) else f"{m.computed:.6g}"
+    if m.cell:  # a workbook value: named by its cell, as data/excel.py's problems are
+        return Problem(
+            m.path,
+            None,
+            None,
+            f"{m.cell}: {m.row}: column '{m.column}': published {m.published:g} differs from "
+            f"computed {computed} ({m.tolerance}); not acknowledged: add it to data/{ACK_FILE} "
+            "with a reason, or correct the workbook",
+        )
     return Problem(
         m.path,
         m.line,

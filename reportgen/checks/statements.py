@@ -6,10 +6,11 @@ import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reportgen.checks.mismatch import Mismatch, as_number, int_line, outside
-from reportgen.data.companies import PERIOD_TABLES, Company
+from reportgen.data.companies import Company
+from reportgen.data.locate import Place, table_file, value_place
 from reportgen.data.validate import LINE
 
 # --- companies: statement ties and derived rows --------------------------------------------
@@ -227,13 +228,24 @@ _PERIOD = re.compile(r"^(?:(\d{4})|([12])H(\d{2})|([1-4])Q(\d{2}))E?$")
 
 @dataclass(frozen=True)
 class Line:
-    """One printed line item: its values by period, printed decimals, file and line."""
+    """One printed line item: its values by period, printed decimals, file and line; and
+    where each value is (``places``, by period: a workbook's cells name each value)."""
 
     item: str
     values: Mapping[str, float]
     decimals: int
     path: str
     line: int | None
+    places: Mapping[str, Place] = field(default_factory=dict)
+
+    def mismatch(
+        self, row: str, period: str, published: float, computed: float, tolerance: str
+    ) -> Mismatch:
+        """A mismatch of this line's value in ``period``, at its place."""
+        place = self.places.get(period)
+        if place is not None:
+            return Mismatch.at(place, row, period, published, computed, tolerance)
+        return Mismatch(self.path, self.line, row, period, published, computed, tolerance)
 
 
 @dataclass(frozen=True)
@@ -302,12 +314,14 @@ def read_lines(company: Company, tables: Sequence[str]) -> dict[str, Line]:
             continue
         frame = company.tables[name]
         periods = [c for c in frame.columns if c not in (LINE, "line_item")]
-        path = f"{company.folder}/{PERIOD_TABLES[name].path}"
+        path = table_file(company, name)
         for row in frame.to_dict("records"):
             values = {p: v for p in periods if (v := as_number(row[p])) is not None}
             item = str(row["line_item"])
             decimals = printed_decimals(list(values.values()))
-            lines.setdefault(item, Line(item, values, decimals, path, int_line(row[LINE])))
+            places = {p: value_place(company, name, item, p, row[LINE]) for p in values}
+            line = Line(item, values, decimals, path, int_line(row[LINE]), places)
+            lines.setdefault(item, line)
     return lines
 
 
@@ -383,9 +397,7 @@ def rule_mismatches(rules: Sequence[Rule], lines: Mapping[str, Line]) -> list[Mi
                 base = _sum(bottom, [0.0] * len(bottom))
                 if base <= 0:
                     found.append(
-                        Mismatch(
-                            target.path,
-                            target.line,
+                        target.mismatch(
                             rule.published,
                             period,
                             published,
@@ -400,9 +412,7 @@ def rule_mismatches(rules: Sequence[Rule], lines: Mapping[str, Line]) -> list[Mi
             point, low, high = result
             if _beyond(published, low, high, target.decimals):
                 found.append(
-                    Mismatch(
-                        target.path,
-                        target.line,
+                    target.mismatch(
                         rule.published,
                         period,
                         published,
@@ -446,9 +456,7 @@ def subperiod_mismatches(lines: Mapping[str, Line]) -> list[Mismatch]:
             total = sum(parts.values())
             if outside(published, total, half * (len(parts) + 1)):
                 found.append(
-                    Mismatch(
-                        line.path,
-                        line.line,
+                    line.mismatch(
                         line.item,
                         period,
                         published,
@@ -467,7 +475,6 @@ def consensus_diff_mismatches(company: Company) -> list[Mismatch]:
     if not company.has("estimates_vs_consensus"):
         return []
     frame = company.tables["estimates_vs_consensus"]
-    path = f"{company.folder}/{PERIOD_TABLES['estimates_vs_consensus'].path}"
     diffs = {str(c): m.group(1) for c in frame.columns if (m := _DIFF.match(str(c)))}
     rule = Rule("diff", ("house",), ("consensus",), 100.0, -100.0)
     house, consensus = parse_term("house"), parse_term("consensus")
@@ -483,11 +490,12 @@ def consensus_diff_mismatches(company: Company) -> list[Mismatch]:
                 continue
             result = rule_range(rule, [(house, ours, half)], [(consensus, theirs, half)])
             if result is not None and _beyond(cells[column], result[1], result[2], decimals):
+                item = str(row["line_item"])
+                place = value_place(company, "estimates_vs_consensus", item, column, row[LINE])
                 found.append(
-                    Mismatch(
-                        path,
-                        int_line(row[LINE]),
-                        str(row["line_item"]),
+                    Mismatch.at(
+                        place,
+                        item,
                         column,
                         cells[column],
                         result[0],

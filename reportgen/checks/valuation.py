@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reportgen.checks import statements as st
-from reportgen.checks.mismatch import Mismatch, as_number, int_line, outside
+from reportgen.checks.mismatch import Mismatch, as_number, outside
 from reportgen.data.companies import Company, FxRate, model_per_listing, parse_fx_key
+from reportgen.data.locate import value_place
 from reportgen.data.sources import line_of
 from reportgen.data.validate import LINE
 from reportgen.models import company as cm
@@ -50,7 +51,6 @@ SUMMARY_KEYS = (
 
 def ri_row_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatch]:
     """Each printed RI table cell against the row rebuilt from ri_inputs and company.yaml."""
-    path = f"{company.folder}/ri_published.csv"
     mine = {r.year: r for r in cv.ri.rows}
     found: list[Mismatch] = []
     for row in company.tables["ri_published"].to_dict("records"):
@@ -67,10 +67,11 @@ def ri_row_mismatches(company: Company, cv: cm.CompanyValuation) -> list[Mismatc
                 computed, tol = value, RI_MONEY_HALF + RI_INPUT_REL * base
                 text = f"printed to {company.currency} mn, inputs rounded: within {tol:.3g}"
             if outside(published, computed, tol):
+                # The cell as read: ri_published.csv's line, or the workbook's cell.
+                place = value_place(company, "ri_published", column, str(year.year), row[LINE])
                 found.append(
-                    Mismatch(
-                        path,
-                        int_line(row[LINE]),
+                    Mismatch.at(
+                        place,
                         str(year.year),
                         column,
                         published,

@@ -15,6 +15,7 @@ from matplotlib.ticker import FuncFormatter
 
 from reportgen import formatting as fmt
 from reportgen.data.dataset import Dataset
+from reportgen.data.locate import table_shown
 from reportgen.errors import ExhibitDataError
 from reportgen.figures.company_data import (
     INTERIM,
@@ -273,7 +274,7 @@ def interim_estimates(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """Half-year or quarterly revenue (estimates hatched) and computed gross margin."""
     company = named_company(ds, params)
     name, frame = interim_table(company)
-    shown = f"{company.folder}/{name}.csv"
+    shown = table_shown(company, name)  # its CSV file, or the workbook mapping it
     periods = [p for p in period_columns(frame) if INTERIM.match(p)]
     revenue = _line(frame, REVENUE_ITEMS, shown)
     gross = _line(frame, ("gross_profit",), shown)
@@ -303,7 +304,7 @@ def estimates_vs_consensus(ds: Dataset, params: Mapping[str, Any]) -> Figure:
     """House and consensus by year for net sales and net income, with computed differences."""
     company = named_company(ds, params)
     frame = company_table(company, "estimates_vs_consensus")
-    shown = f"{company.folder}/estimates_vs_consensus.csv"
+    shown = table_shown(company, "estimates_vs_consensus")
     items = params.get("line_items") or ["net_sales_rmb_mn", "net_income_rmb_mn"]
     if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
         raise ExhibitDataError(

@@ -8,9 +8,10 @@ from typing import Any
 import pandas as pd
 
 from reportgen import formatting as fmt
-from reportgen.data.companies import PERIOD_TABLES, Company
+from reportgen.data.companies import Company
 from reportgen.data.dataset import Dataset
-from reportgen.data.provenance import derived, sourced
+from reportgen.data.locate import sourced_at, value_place
+from reportgen.data.provenance import derived
 from reportgen.errors import ExhibitDataError
 from reportgen.figures.company_data import (
     ANNUAL,
@@ -106,8 +107,17 @@ def _year_end(company: Company) -> str:
 # --- tables of period columns ------------------------------------------------------------------
 
 
+def _placed(company: Company | None, table: str, rec: Mapping[Any, Any], column: str) -> Any:
+    """``rec[column]`` carrying where it is: its CSV line or its workbook cell (data/locate.py);
+    as it is without a company and table."""
+    if company is None or not table:
+        return rec[column]
+    place = value_place(company, table, str(rec["line_item"]), column, rec["_line"])
+    return sourced_at(rec[column], place)
+
+
 def _period_exhibit(
-    frame: pd.DataFrame, heading: str, company: Company | None = None, file: str = ""
+    frame: pd.DataFrame, heading: str, company: Company | None = None, table: str = ""
 ) -> TableExhibit:
     """A wide table as an exhibit: readable labels, period columns, parentheses for negatives;
     a growth row reads NM where what grows (from ``company``'s statements) is a loss."""
@@ -121,7 +131,7 @@ def _period_exhibit(
         marks = {"subtotal"} if item in SUBTOTALS else set()
         if item.endswith("_published"):
             marks.add("published")
-        cells = [cell(sourced(rec[p], file, int(rec["_line"]), p), kind) for p in periods]
+        cells = [cell(_placed(company, table, rec, p), kind) for p in periods]
         base = (
             growth_base(company, item)
             if company and base_item(item).startswith("growth_")
@@ -175,11 +185,12 @@ def financial_statements(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit
         )
     frame = company_table(company, str(statement))
     unit = "" if statement == "ratios" else f"{company.currency} mn, "
-    file = f"{company.folder}/{PERIOD_TABLES[str(statement)].path}"
-    return _period_exhibit(frame, f"{unit}YE {_year_end(company)}", company, file)
+    return _period_exhibit(frame, f"{unit}YE {_year_end(company)}", company, str(statement))
 
 
-def _versus_exhibit(company: Company, frame: pd.DataFrame, file: str = "") -> TableExhibit:
+def _versus_exhibit(
+    company: Company, frame: pd.DataFrame, table: str = "estimates_vs_consensus"
+) -> TableExhibit:
     """House, consensus and computed difference for each estimate year."""
     years = [y[:4] for y in versus_columns(frame)]
     columns = [TableColumn(f"{company.currency} mn unless stated", "", "left")]
@@ -194,10 +205,8 @@ def _versus_exhibit(company: Company, frame: pd.DataFrame, file: str = "") -> Ta
         cells = [line_label(item)]
         marks: set[str] = set()
         for year in years:
-            house = sourced(rec[f"house_{year}e"], file, int(rec["_line"]), f"house_{year}e")
-            consensus = sourced(
-                rec[f"consensus_{year}e"], file, int(rec["_line"]), f"consensus_{year}e"
-            )
+            house = _placed(company, table, rec, f"house_{year}e")
+            consensus = _placed(company, table, rec, f"consensus_{year}e")
             cells += [cell(house, kind, dp), cell(consensus, kind, dp)]
             diff = None
             known_pair = house == house and consensus == consensus
@@ -262,10 +271,9 @@ def earnings_estimates(ds: Dataset, params: Mapping[str, Any]) -> TableExhibit:
         )
     name = str(names[0])
     frame = company_table(company, name)
-    file = f"{company.folder}/{PERIOD_TABLES[name].path}"
     if name == "estimates_vs_consensus":
-        return _versus_exhibit(company, frame, file)
-    return _period_exhibit(frame, f"{company.currency} mn, YE {_year_end(company)}", company, file)
+        return _versus_exhibit(company, frame, name)
+    return _period_exhibit(frame, f"{company.currency} mn, YE {_year_end(company)}", company, name)
 
 
 @exhibit(

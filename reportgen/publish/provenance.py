@@ -298,8 +298,10 @@ def frame_cells(
 
 def dataset_index(ds: Any, read: Collection[str]) -> CellIndex:
     """The cells of the data files a report read (project-relative paths, as the manifest
-    names them): declared tables' own columns and every number of a company's files."""
+    names them): declared tables' own columns and every number of a company's files (a
+    table read from the analyst's workbook: each value's cell, when the workbook was read)."""
     from reportgen.data.companies import PERIOD_TABLES, RI_INPUTS, RI_PUBLISHED
+    from reportgen.data.locate import workbook_values
     from reportgen.data.schemas import SCHEMAS
 
     cells: list[tuple[float, Mapping[str, Any]]] = []
@@ -318,6 +320,13 @@ def dataset_index(ds: Any, read: Collection[str]) -> CellIndex:
         if yaml_file in read:
             cells += yaml_cells(company.raw, yaml_file)
         for name, frame in sorted(company.tables.items()):
+            if frame.attrs.get("workbook"):
+                cells += (
+                    (number, place.origin())
+                    for number, place in workbook_values(company, name)
+                    if place.file in read
+                )
+                continue
             file = f"{company.folder}/{paths.get(name, name)}"
             if file in read:
                 cells += frame_cells(frame, file, [c for c in frame.columns if c != "_line"])

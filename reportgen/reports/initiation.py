@@ -11,9 +11,10 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from reportgen import formatting
-from reportgen.data.companies import PERIOD_TABLES, Company, Scenario, ValuationInputs
+from reportgen.data.companies import Company, Scenario, ValuationInputs
 from reportgen.data.dataset import Dataset
-from reportgen.data.provenance import derived, sourced
+from reportgen.data.locate import sourced_at, table_shown, value_place
+from reportgen.data.provenance import derived
 from reportgen.data.sources import LocDict, LocList, line_of, read_yaml
 from reportgen.data.validate import LINE
 from reportgen.errors import DataError, Problem, ProblemList, SpecError
@@ -214,16 +215,15 @@ class Statements:
             )
         frame = c.tables[table]
         rows = frame.loc[frame["line_item"] == line_item] if "line_item" in frame else frame[:0]
+        shown = table_shown(c, table)  # its CSV file, or the workbook mapping it
         if rows.empty:
-            raise QueryError(f"no line_item '{line_item}' in {c.folder}/{table}.csv")
+            raise QueryError(f"no line_item '{line_item}' in {shown}")
         if period not in frame.columns:
-            raise QueryError(f"no column '{period}' in {c.folder}/{table}.csv")
+            raise QueryError(f"no column '{period}' in {shown}")
         value = _float(rows.iloc[0][period])
         if value is None:
-            raise QueryError(f"{c.folder}/{table}.csv: '{line_item}' has no value in {period}")
-        spec = PERIOD_TABLES.get(table)
-        file = f"{c.folder}/{spec.path if spec else f'{table}.csv'}"
-        return sourced(value, file, int(rows.iloc[0][LINE]), period)
+            raise QueryError(f"{shown}: '{line_item}' has no value in {period}")
+        return sourced_at(value, value_place(c, table, line_item, period, rows.iloc[0][LINE]))
 
 
 @prose_api("of")
