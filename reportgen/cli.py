@@ -283,7 +283,7 @@ def check(project: Project) -> None:
 
     ds = load_dataset(project.data)
     load_house(project)
-    types = load_report_types()
+    types = load_report_types(project)
     problems = [p for d in load_definitions(project) for p in types[d.type]().validate(ds, d)]
     if problems:
         raise SpecError(problems)
@@ -352,11 +352,12 @@ def list_(project: Project) -> None:
     """List the report types, the exhibits (kind and the tables each reads) and the
     project's report definitions."""
     from reportgen.build import load_definitions
-    from reportgen.figures.registry import EXHIBITS
+    from reportgen.figures.registry import load_builders
     from reportgen.reports.base import load_report_types
 
-    definitions = load_definitions(project)  # registers the exhibits (built-in and plug-ins)
-    types = sorted(load_report_types().items())
+    exhibits = load_builders(project)  # reportgen's, installed plug-ins and the project's
+    types = sorted(load_report_types(project).items())
+    definitions = load_definitions(project)
     _section("report types", ("NAME", "DESCRIPTION"), [(n, c.description) for n, c in types])
     click.echo()
     _section(
@@ -364,7 +365,7 @@ def list_(project: Project) -> None:
         ("ID", "KIND", "READS", "TITLE"),
         [
             (ex_id, spec.kind, ", ".join(spec.tables) or "-", spec.title)
-            for ex_id, spec in sorted(EXHIBITS.items())
+            for ex_id, spec in sorted(exhibits.items())
         ],
     )
     click.echo()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -262,3 +263,35 @@ def test_list_shows_types_exhibits_with_their_tables_and_kind_and_reports(
         ["metax", "company-initiation"],
     ]
     assert all(line == line.rstrip() for line in lines)
+
+
+PLUGIN = """from reportgen.figures.registry import TableColumn, TableExhibit, TableGroup, exhibit
+
+
+@exhibit("local-empty-table", kind="table", title="A project's own table",
+         source="Source: none", tables=("day0", "chips"))
+def empty_table(ds, params):
+    return TableExhibit(columns=(TableColumn("Vendor"),), groups=(TableGroup("None", ()),))
+"""
+
+
+def test_list_shows_the_projects_own_exhibits_and_no_other_projects(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    (project_copy / "exhibits").mkdir()
+    (project_copy / "exhibits" / "mine.py").write_text(PLUGIN, encoding="utf-8")
+    config = project_copy / PROJECT_FILE
+    config.write_text(config.read_text("utf-8") + "plugins: [exhibits]\n", "utf-8")
+    result = invoke(["--project", str(project_copy), "list"])
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.output.splitlines() if x.split()[:1] == ["local-empty-table"]]
+    assert line.startswith("  local-empty-table ")
+    assert line.split()[1:4] == ["table", "day0,", "chips"]
+    assert line.endswith("  A project's own table")
+
+    other = tmp_path / "other"
+    shutil.copytree(project_copy / "data", other / "data")
+    shutil.copy2(REPO / PROJECT_FILE, other / PROJECT_FILE)
+    result = invoke(["--project", str(other), "list"])
+    assert result.exit_code == 0, result.output
+    assert "local-empty-table" not in result.output
