@@ -10,6 +10,11 @@ files it read is acknowledged, in data/acknowledged.yaml, by a list of entries:
       published: 142                     # optional: the printed value(s) acknowledged
       reason: the source prints the BI-V100's 142; 500 mm^2 gives 111
 
+A value read from the analyst's workbook (excel.yaml) is printed as the workbook and its cell
+(data/companies/x/model.xlsx: sheet 'IS'!D14); its entry names the workbook, or the table's
+CSV file (data/companies/x/income_statement.csv), so entries survive a table's move into the
+workbook.
+
 An entry that no current difference matches is an error (stale: the value was fixed, or the
 row moved), so acknowledgements cannot pile up. Differences in the files of a company whose
 transcribed values an update retired (data/transcribed.py) need no acknowledgement.

@@ -5,6 +5,7 @@ read from CSV files keep their file, line and column."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -20,9 +21,11 @@ from reportgen.data.locate import Place, split_sheet_cell, table_shown, value_pl
 from reportgen.data.provenance import origin_of, printing_in
 from reportgen.figures.company_tables import earnings_estimates, financial_statements
 from reportgen.formatting import Printed, printed_numbers
+from reportgen.plan import provenance_path
 from reportgen.project import Project
 from reportgen.publish.provenance import dataset_index
 from reportgen.reports.initiation import Statements
+from tests.conftest import run_cli
 from tests.test_excel_build import read_table
 from tests.tools import REPO, copy_sample
 
@@ -306,3 +309,35 @@ def test_value_matches_name_workbook_cells_of_a_workbook_the_report_read(ds: Dat
     assert wanted not in dataset_index(ds, {f"{FOLDER}/company.yaml"}).candidates(roae)
     found = dataset_index(ds, read | {f"{FOLDER}/ri_published.csv"}).candidates(roae)
     assert all(c["file"] == BOOK for c in found)
+
+
+# --- end to end --------------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_a_build_and_check_name_the_workbook_cells(project: Path) -> None:
+    result = run_cli(["build", COMPANY], project)
+    assert result.exit_code == 0, result.output
+    # The build's difference gate sees the workbook's values (it read the workbook).
+    assert f"warning: {BOOK}: sheet 'Estimates'!L11: gross_margin_pct_published" in (
+        result.output
+    ), result.output
+    doc = json.loads(provenance_path(type("P", (), {"root": project}), COMPANY).read_bytes())
+    origins = [n["origin"] for n in doc["numbers"]]
+    margin = {"file": BOOK, "sheet": "Estimates", "cell": "L11"}
+    assert any(n["origin"] == margin and n["text"] == "60.0%" for n in doc["numbers"])
+    in_book = [o for o in origins if o.get("file") == BOOK]
+    assert len(in_book) > 100, len(in_book)
+    # No origin, carried or matched, names a moved table's CSV file.
+    text = json.dumps(doc)
+    assert "estimates_half_year.csv" not in text and "ri_published.csv" not in text
+    # Values still read from CSV keep their file and line.
+    assert {"file": f"{FOLDER}/cash_flow.csv", "row": 24, "column": "2025"} in origins
+
+    check = run_cli(["check"], project)
+    assert f"mismatch: {BOOK}: sheet 'Estimates'!L11: gross_margin_pct_published" in (
+        check.output
+    ), check.output
+    assert f"mismatch: {BOOK}: sheet 'RI'!C5: 2027: column 'roae_pct'" in check.output
+    assert f"acknowledged: {BOOK}: sheet 'Estimates'!D12: incremental_margin" in check.output
+    assert "stale" not in check.output, check.output
