@@ -106,6 +106,8 @@ def value_place(company: Company, table: str, item: str, period: str, line: obje
     if found is not None:
         sheet, cell = split_sheet_cell(str(found))
         return Place(str(attrs["workbook"]), None, column, csv, sheet, cell)
+    if attrs.get("workbook"):  # a value the mapping does not give (empty): no CSV line exists
+        return Place(str(attrs["workbook"]), None, column, csv)
     return Place(csv, _line(line), column, csv)
 
 

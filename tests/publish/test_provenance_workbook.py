@@ -25,6 +25,7 @@ from reportgen.plan import provenance_path
 from reportgen.project import Project
 from reportgen.publish.provenance import dataset_index
 from reportgen.reports.initiation import Statements
+from reportgen.reports.queries import QueryError
 from tests.conftest import run_cli
 from tests.test_excel_build import read_table
 from tests.tools import REPO, copy_sample
@@ -152,6 +153,9 @@ def test_value_place_is_the_workbook_cell_holding_the_value(project: Path, ds: D
     ri = value_place(company, "ri_published", "roae_pct", "2027")
     assert (ri.file, ri.sheet, ri.cell, ri.column) == (BOOK, *ROAE_CELL, "roae_pct")
     assert cell_value(project, *ROAE_CELL) == ROAE_2027
+    # A value the mapping does not give is in the workbook still, at no CSV line.
+    unmapped = value_place(company, "ri_published", "roae_pct", "1999", 5)
+    assert (unmapped.file, unmapped.line, unmapped.cell) == (BOOK, None, None)
     # A table still read from CSV: its file, the row's line, the period column.
     cash = value_place(company, "cash_flow", "net_change_in_cash", "2025", 24.0)
     assert cash == Place(f"{FOLDER}/cash_flow.csv", 24, "2025", f"{FOLDER}/cash_flow.csv")
@@ -296,7 +300,7 @@ def test_a_prose_query_carries_the_workbook_cell(ds: Dataset, sample: Dataset) -
         "row": 21,
         "column": "2026E",
     }
-    with pytest.raises(Exception, match=r"no line_item 'nope' in .*model\.xlsx \(tables\."):
+    with pytest.raises(QueryError, match=r"no line_item 'nope' in .*model\.xlsx \(tables\."):
         Statements(ds.companies[COMPANY]).value("estimates_half_year", "nope", "2026E")
 
 
