@@ -328,9 +328,9 @@ def load_dataset(root: Path) -> Dataset:
 
 def _load_dataset(root: Path, schemas: Mapping[str, TableSchema]) -> Dataset:
     """load_dataset without the record of what was read (see there)."""
-    # Text cells are checked against the shipped fonts (Project.fonts, templates/fonts
-    # beside data/), so a character no font has is refused at its cell, not in the page.
-    fonts = Path(__file__).resolve().parents[1] / "templates" / "fonts"
+    # Text cells are checked against the fonts the build uses (Project.fonts: the package's
+    # overlaid with the project's own), so a character no font has is refused at its cell.
+    fonts = Project(root.parent).fonts
     glyphs = covered_codepoints(fonts) if fonts.is_dir() else None
     problems = ProblemList()
     tables: dict[str, pd.DataFrame] = {}
