@@ -427,6 +427,13 @@ def _publish_checked(
         )
     pdf = _checked_output(project, pdf_key, record.outputs)
     html = _checked_output(project, html_key, record.outputs)
+    # The tables' workbooks go with the HTML, which links them as <slug>/<file>.xlsx
+    # (render/xlsx.py): each must be the one built, like the PDF.
+    books = {
+        key.removeprefix("build/"): _checked_output(project, key, record.outputs)
+        for key in sorted(record.outputs)
+        if key.startswith(f"build/{slug}/") and key.endswith(".xlsx")
+    }
     prov_path = provenance_path(project, slug)
     prov_key = prov_path.relative_to(project.root).as_posix()
     if not prov_path.is_file():
@@ -519,7 +526,11 @@ def _publish_checked(
         "git_dirty": dirty,
         "sample": bool(house.get("sample", False)),
         "inputs_digest": digest,
-        "outputs": {f"{slug}.pdf": sha256(release_pdf), f"{slug}.html": sha256(html)},
+        "outputs": {
+            f"{slug}.pdf": sha256(release_pdf),
+            f"{slug}.html": sha256(html),
+            **{name: sha256(data) for name, data in books.items()},
+        },
         "inputs": {k: v for k, v in sorted(record.inputs.items()) if not k.startswith("dir:")},
         "attachments": {f.name: f.sha256 for f in sorted(files, key=lambda f: f.name)},
         "copies": {c.file: c.sha256 for c, _ in copies},
@@ -546,6 +557,7 @@ def _publish_checked(
     contents = [
         (f"{slug}.pdf", release_pdf),
         (f"{slug}.html", html),
+        *books.items(),
         *((c.file, data) for c, data in copies),
         (MANIFEST_NAME, raw_manifest),
     ]

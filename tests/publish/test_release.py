@@ -123,10 +123,15 @@ def test_publish_writes_a_read_only_release_recorded_after_its_files(published: 
     folder = published / "releases" / SLUG / FIRST
     assert sorted(p.name for p in folder.iterdir()) == [
         MANIFEST_NAME,
+        SLUG,  # the tables' workbooks, as the HTML links them (render/xlsx.py)
         f"{SLUG}.html",
         f"{SLUG}.pdf",
     ]
-    assert all((p.stat().st_mode & 0o777) == 0o444 for p in folder.iterdir())
+    books = sorted((published / "build" / SLUG).glob("*.xlsx"))
+    assert len(books) == 3
+    for book in books:
+        assert (folder / SLUG / book.name).read_bytes() == book.read_bytes()
+    assert all((p.stat().st_mode & 0o777) == 0o444 for p in folder.rglob("*") if p.is_file())
     assert release_dirs(published) == [FIRST]  # no staging folder, no pending marker
     raw = (folder / MANIFEST_NAME).read_bytes()
     manifest = json.loads(raw)
@@ -282,7 +287,12 @@ def test_a_data_change_publishes_a_second_release_with_recipient_copies(
     assert run_cli(["verify", FIRST], root).exit_code == 0
     verified = run_cli(["verify", second], root)
     assert verified.exit_code == 0, verified.output
-    assert "verified: 5 files" in verified.output
+    # PDF, HTML, two copies, manifest and a workbook per table: metax's three, and the
+    # estimate changes since the first release.
+    books = sorted(p.name for p in (folder / SLUG).iterdir())
+    tables = ("earnings-estimates", "estimate-changes", "key-products", "ri-valuation")
+    assert books == [f"{SLUG}-{n}-{SLUG}.xlsx" for n in tables]
+    assert "verified: 9 files" in verified.output
 
     # The next publish sends what waits first (then refuses: nothing changed); never twice.
     from aiosmtpd.controller import Controller
@@ -319,14 +329,14 @@ def test_an_unreachable_database_fails_first_without_its_password(
     built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = copy_project(built, tmp_path / "project")
-    build_before = {p.name: p.read_bytes() for p in (root / "build").iterdir()}
+    build_before = {p: p.read_bytes() for p in (root / "build").rglob("*") if p.is_file()}
     monkeypatch.setenv(ENV_VAR, "postgresql+psycopg://u:secret@127.0.0.1:1/x")
     result = run_cli(["publish", SLUG], root)
     assert result.exit_code == 2, result.output
     assert "secret" not in result.output
     assert "127.0.0.1:1" in result.output and "Traceback" not in result.output
     assert not (root / "releases").exists()
-    assert {p.name: p.read_bytes() for p in (root / "build").iterdir()} == build_before
+    assert {p: p.read_bytes() for p in (root / "build").rglob("*") if p.is_file()} == build_before
 
 
 def test_a_bad_recipients_file_refuses_before_anything_is_built(
