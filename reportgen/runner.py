@@ -31,7 +31,7 @@ from reportgen.plan import (
 )
 from reportgen.procs import die_with_parent
 from reportgen.progress import Reporter
-from reportgen.project import Project
+from reportgen.project import PROJECT_FILE, Project
 
 LOCK_FILE = ".reportgen.lock"
 #: How worker processes start. Never a plain fork (unsafe once threads run, as in ``serve``;
@@ -394,13 +394,14 @@ def _run_locked(
 
 
 def _read_for(project: Project, folder: Path, before: Mapping[str, str]) -> dict[str, str]:
-    """What was read before the tasks for the report in ``folder``: its files and the house."""
+    """What was read before the tasks for the report in ``folder``: its files, the house and
+    reportgen.yaml (its modules decide which exhibits the definition may place)."""
     mine = key_of(folder)
-    house = key_of(project.house)
+    shared = {key_of(project.house), key_of(project.root / PROJECT_FILE)}
     return {
         k: v
         for k, v in before.items()
-        if k == house or k.startswith(mine + "/") or k.removeprefix(DIR_PREFIX) == mine
+        if k in shared or k.startswith(mine + "/") or k.removeprefix(DIR_PREFIX) == mine
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from reportgen.data.schemas import SCHEMAS
 from reportgen.errors import DataError, SpecError
 from reportgen.figures.registry import EXHIBITS, load_builders
 from reportgen.modules import AI_SECTOR, MODULES, disabled_exhibits, module_of, module_tables
+from reportgen.plan import make_plan
 from reportgen.project import Project
 from tests.conftest import run_cli
 
@@ -85,3 +87,21 @@ def test_check_refuses_an_unknown_module_with_exit_2(project_copy: Path) -> None
     assert result.exit_code == 2, result.output
     assert "reportgen.yaml:4: column 'modules': unknown module 'banks'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_change_of_modules_makes_the_reports_stale(project_copy: Path) -> None:
+    reports = project_copy / "data" / "reports"
+    for folder in reports.iterdir():
+        if folder.name != "metax":
+            shutil.rmtree(folder)
+    built = run_cli(["build"], project_copy)
+    assert built.exit_code == 0, built.output
+    assert make_plan(Project(project_copy)).nothing_to_do
+    config = project_copy / "reportgen.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("modules: [ai_sector]", "modules: []"), encoding="utf-8")
+    # The modules decide which exhibits a definition may place: every report read them.
+    assert make_plan(Project(project_copy)).stale["metax"] == ["reportgen.yaml: changed"]
+    again = run_cli(["build"], project_copy)
+    assert again.exit_code == 0, again.output
+    assert make_plan(Project(project_copy)).nothing_to_do
