@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pypdf import PdfReader
 
 from reportgen.config import load_config
 from reportgen.data.dataset import load_dataset
 from reportgen.deps import key_of
 from reportgen.errors import DataError, Problem
+from reportgen.plan import make_plan
 from reportgen.project import Project
 from tests.conftest import run_cli
 
@@ -229,3 +231,68 @@ def test_a_module_table_is_expected_only_with_its_module(project_copy: Path) -> 
     )
     companies_only(project_copy)
     load_dataset(project_copy / "data")  # no module: no table expected, no problem
+
+
+# --- a project's plug-in exhibit reading its declared table, end to end ----------------------
+
+DEPOSITS_EXHIBIT = '''"""A bank team's own exhibit: its declared deposits table, as printed."""
+
+from reportgen.figures.registry import TableColumn, TableExhibit, TableGroup, TableRow, exhibit
+
+
+@exhibit("deposits-table", kind="table", title="Deposits by bank", source="Source: the team",
+         tables=("deposits",))
+def deposits_table(ds, params):
+    frame = ds.table("deposits").sort_values("_line")
+    rows = tuple(
+        TableRow((bank, f"{value:,.1f}"))
+        for bank, value in zip(frame["bank"], frame["deposits_usd_mn"])
+    )
+    return TableExhibit(
+        columns=(TableColumn("Bank", align="left"), TableColumn("Deposits", "US$ mn")),
+        groups=(TableGroup("", rows),),
+    )
+'''
+
+NOTE = """type: sector-note
+title: Deposits
+date: 2026-05-01
+sector: Banks
+rating: OUTPERFORM
+analysts: [{name: A. Analyst}]
+summary: summary.md
+sections:
+  - title: Deposits
+    prose: body.md
+    exhibits: [deposits-table]
+"""
+
+
+def test_a_plug_in_exhibit_prints_a_declared_table_and_rebuilds_on_its_edit(
+    project_copy: Path,
+) -> None:
+    root = project_copy
+    for folder in (root / "data" / "reports").iterdir():
+        shutil.rmtree(folder)
+    note = root / "data" / "reports" / "deposits"
+    note.mkdir()
+    (note / "report.yaml").write_text(NOTE, encoding="utf-8")
+    (note / "summary.md").write_text("Deposits grew.\n", encoding="utf-8")
+    (note / "body.md").write_text("Deposits by bank.\n", encoding="utf-8")
+    (root / "exhibits").mkdir()
+    (root / "exhibits" / "deposits.py").write_text(DEPOSITS_EXHIBIT, encoding="utf-8")
+    _declare(root, TABLES + "plugins: [exhibits]\n")
+
+    def printed() -> str:
+        reader = PdfReader(root / "build" / "deposits.pdf")
+        return "\n".join(page.extract_text() for page in reader.pages)
+
+    built = run_cli(["build"], root)
+    assert built.exit_code == 0, built.output
+    assert "Alpha Bank" in printed() and "1,234.5" in printed()
+    csv = root / "data" / "banks" / "deposits.csv"
+    csv.write_text(DEPOSITS.replace('"1,234.5"', '"2,345.6"'), encoding="utf-8")
+    assert make_plan(Project(root)).stale["deposits"] == ["data/banks/deposits.csv: changed"]
+    again = run_cli(["build"], root)
+    assert again.exit_code == 0, again.output
+    assert "2,345.6" in printed() and "1,234.5" not in printed()
