@@ -156,8 +156,9 @@ def _implied_localization(frame: pd.DataFrame) -> tuple[int, float] | None:
         return None
     share = float(base["value_pct"].iloc[0])
     years = end - start
-    dom = pricing.grow(share, float(cagr.loc["domestic", "value_pct"]) / 100, years)
-    rest = pricing.grow(100 - share, float(cagr.loc["overseas", "value_pct"]) / 100, years)
+    rates = cagr["value_pct"].astype(float)  # a float column: validated as numbers
+    dom = pricing.grow(share, float(rates["domestic"]) / 100, years)
+    rest = pricing.grow(100 - share, float(rates["overseas"]) / 100, years)
     return end, 100 * dom / (dom + rest)
 
 
