@@ -1,13 +1,47 @@
-"""Child processes die with their parent, so a killed build leaves no worker writing behind it."""
+"""Child processes: how they start (never a plain fork by default) and that they die with
+their parent, so a killed build leaves no worker writing behind it."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import multiprocessing as mp
 import signal
 import sys
+from collections.abc import Sequence
+from multiprocessing.context import BaseContext
 
 PR_SET_PDEATHSIG = 1
+#: How every child process reportgen starts (build workers, the bounded renderer) starts.
+#: None: the policy of ``start_method`` (a plain fork is unsafe once threads run, as in
+#: ``serve``, absent on Windows and unsafe on macOS). Tests set "spawn" to prove a child needs
+#: nothing inherited, or "fork" so that their monkeypatches reach the children.
+START_METHOD: str | None = None
+
+
+def start_method(override: str | None = None) -> str:
+    """``override``, else START_METHOD, else forkserver on Linux (a fresh interpreter that
+    imports the code once and forks the children), else spawn."""
+    if override is not None:
+        return override
+    if START_METHOD is not None:
+        return START_METHOD
+    linux = sys.platform.startswith("linux")
+    return "forkserver" if linux and "forkserver" in mp.get_all_start_methods() else "spawn"
+
+
+def context(preload: Sequence[str], override: str | None = None) -> BaseContext:
+    """The multiprocessing context children start with; a fork server (one per process,
+    kept for its life) is started now if none runs, importing ``preload`` before it forks,
+    so the children do not import it each. The first caller's ``preload`` is the one used."""
+    method = start_method(override)
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.set_forkserver_preload(list(preload))
+        forkserver.ensure_running()
+    return ctx
 
 
 def die_with_parent() -> None:

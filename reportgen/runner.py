@@ -6,7 +6,6 @@ import copyreg
 import multiprocessing as mp
 import os
 import shutil
-import sys
 import threading
 import types
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +29,7 @@ from reportgen.plan import (
     manifest_path,
 )
 from reportgen.procs import die_with_parent
+from reportgen.procs import start_method as procs_start_method
 from reportgen.progress import Reporter
 from reportgen.project import PROJECT_FILE, Project
 
@@ -52,11 +52,9 @@ PRELOAD = [
 
 
 def start_method() -> str:
-    """The start method workers use (START_METHOD, else forkserver on Linux, else spawn)."""
-    if START_METHOD is not None:
-        return START_METHOD
-    linux = sys.platform.startswith("linux")
-    return "forkserver" if linux and "forkserver" in mp.get_all_start_methods() else "spawn"
+    """The start method workers use: START_METHOD, else reportgen.procs's policy (its
+    START_METHOD, else forkserver on Linux, else spawn), which the bounded renderer follows."""
+    return procs_start_method(START_METHOD)
 
 
 def warm_workers() -> None:
@@ -198,10 +196,12 @@ def _progress(message: str) -> None:
 def _build_one(slug: str, predrawn: dict[str, Any] | None = None) -> tuple[str, Any]:
     """Task: build one report; user errors come back as problems, not exceptions."""
     from reportgen.build import build_report
+    from reportgen.render.bounded import warm
 
     st = _STATE
     if "error" in st:
         return slug, st["error"]
+    warm()  # the renderer's fork server imports WeasyPrint while the task makes the HTML
     try:
         outcome = build_report(
             st["project"],

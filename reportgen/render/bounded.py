@@ -1,9 +1,17 @@
-"""Run a rendering step in a child process with a time limit and a memory limit."""
+"""Run a rendering step in a child process with a time limit and a memory limit.
+
+The child is never forked from the caller (which may run threads: ``reportgen serve``
+builds in one): it comes from a fork server that has imported the renderer once (Linux),
+or is spawned (elsewhere), by the policy of ``reportgen.procs``. So the function and its
+arguments travel pickled: module-level functions and plain values only.
+"""
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import contextlib
+import os
 import resource
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -11,17 +19,43 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from reportgen.errors import BuildError, Problem, ReportgenError
-from reportgen.procs import die_with_parent
+from reportgen.procs import context, die_with_parent
+
+#: What the fork server imports before it forks a rendering child: the renderer (WeasyPrint)
+#: and the caller's main module (which each child would otherwise import itself).
+PRELOAD = ["__main__", "reportgen.render.pdf"]
+
+
+def warm() -> None:
+    """Start the fork server now, if children come from one and none runs, so that it
+    imports the renderer while the caller works; the first call would otherwise wait."""
+    context(PRELOAD)
+
+
+def _watch(lifeline: Connection) -> None:
+    """End this child when its caller is gone: the lifeline's other end is the caller's
+    alone, so it reads end-of-file only when the caller closed it or died (the child's
+    parent is the fork server, so the death signal of procs.die_with_parent does not
+    follow the caller)."""
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv_bytes()
+    os._exit(1)
 
 
 def _child(
     conn: Connection,
+    lifeline: Connection,
+    env: dict[str, str],
     memory_mb: int,
     fn: Callable[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> None:
     die_with_parent()
+    threading.Thread(target=_watch, args=(lifeline,), daemon=True).start()
+    # The caller's environment, not the fork server's (taken when the server started).
+    os.environ.clear()
+    os.environ.update(env)
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
@@ -50,13 +84,21 @@ class BoundedCall:
     ) -> None:
         self.label, self.seconds, self.memory_mb = label, seconds, memory_mb
         self.deadline = time.monotonic() + seconds
-        ctx = mp.get_context("fork")
+        ctx = context(PRELOAD)
+        #: How the child started (never "fork" unless procs.START_METHOD says so).
+        self.start_method = ctx.get_start_method()
         self._parent, child = ctx.Pipe(duplex=False)
+        lifeline, self._lifeline = ctx.Pipe(duplex=False)
         self._process = ctx.Process(
-            target=_child, args=(child, memory_mb, fn, args, kwargs), daemon=True
+            target=_child,
+            args=(child, lifeline, dict(os.environ), memory_mb, fn, args, kwargs),
+            daemon=True,
         )
-        self._process.start()
-        child.close()
+        try:
+            self._process.start()
+        finally:
+            child.close()
+            lifeline.close()
 
     def close(self) -> None:
         """Stop the child if it still runs (the caller failed or gave up); safe to repeat."""
@@ -64,6 +106,7 @@ class BoundedCall:
             self._process.kill()
         self._process.join()
         self._parent.close()
+        self._lifeline.close()
 
     def result(self) -> Any:
         """The call's return value, or a BuildError if it overran, ran out of memory or failed."""
@@ -108,14 +151,15 @@ class BoundedCall:
 def start_bounded(
     fn: Callable[..., Any], *args: Any, label: str, seconds: float, memory_mb: int, **kwargs: Any
 ) -> BoundedCall:
-    """Start ``fn(*args, **kwargs)`` in a forked child with a time and a memory limit."""
+    """Start ``fn(*args, **kwargs)`` (a module-level function: it is pickled) in a child
+    process with a time and a memory limit."""
     return BoundedCall(fn, args, kwargs, label, seconds, memory_mb)
 
 
 def run_bounded(
     fn: Callable[..., Any], *args: Any, label: str, seconds: float, memory_mb: int, **kwargs: Any
 ) -> Any:
-    """``fn(*args, **kwargs)`` in a forked child; a runaway input ends in a clear BuildError."""
+    """``fn(*args, **kwargs)`` in a child process; a runaway input ends in a clear BuildError."""
     return start_bounded(
         fn, *args, label=label, seconds=seconds, memory_mb=memory_mb, **kwargs
     ).result()

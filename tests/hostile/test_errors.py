@@ -92,7 +92,7 @@ def broken_builder(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     )
     # The replaced builder lives only in this process: workers must inherit it (fork), as a
     # spawned worker imports reportgen's own builder afresh.
-    monkeypatch.setattr("reportgen.runner.START_METHOD", "fork")
+    monkeypatch.setattr("reportgen.procs.START_METHOD", "fork")  # workers, renderer's child
     yield "day0_with_a_bug"
 
 
@@ -240,7 +240,7 @@ def test_a_full_disk_leaves_the_previous_outputs(
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", full)
-    monkeypatch.setattr("reportgen.runner.START_METHOD", "fork")  # workers inherit the full disk
+    monkeypatch.setattr("reportgen.procs.START_METHOD", "fork")  # workers inherit the full disk
     result = run(project, "build", "-q", "-j", jobs, SLUG)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
@@ -259,7 +259,7 @@ def test_a_full_disk_leaves_the_previous_outputs(
 def _read_only(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make build/ and figures/ read-only: chmod where that binds, else (as root, which
     chmod does not stop) refuse new files there with EROFS, as a read-only mount would."""
-    monkeypatch.setattr("reportgen.runner.START_METHOD", "fork")  # workers inherit the refusal
+    monkeypatch.setattr("reportgen.procs.START_METHOD", "fork")  # workers inherit the refusal
     for folder in OUTPUT_DIRS:
         for d in [root / folder, *(p for p in (root / folder).rglob("*") if p.is_dir())]:
             d.chmod(0o555)
