@@ -13,14 +13,14 @@ the measuring only, not for a second layout.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backend_bases import DrawEvent
+from matplotlib.backend_bases import DrawEvent, RendererBase
 from matplotlib.collections import Collection, LineCollection, PathCollection
 from matplotlib.colors import to_rgba
 from matplotlib.container import BarContainer
@@ -80,7 +80,8 @@ def check_figure(fig: Figure) -> list[ChartProblem]:
     if found is not None:
         return list(found)
     with house_style():
-        renderer = fig._get_renderer()
+        # Private, as Figure.draw_without_rendering uses it: the renderer a draw would use.
+        renderer = fig._get_renderer()  # type: ignore[attr-defined]  # noqa: SLF001
         with renderer._draw_disabled():  # lay out and "draw" with no output, as
             fig.draw(renderer)  # Figure.draw_without_rendering does, keeping its renderer
         return _analyse(fig, renderer)  # whose text measurements are now cached
@@ -131,7 +132,7 @@ def _shown(artist: Text) -> bool:
     return bool(
         artist.get_visible()
         and artist.get_text().strip()
-        and (artist.get_alpha() is None or artist.get_alpha() > 0)
+        and ((alpha := artist.get_alpha()) is None or alpha > 0)
         and to_rgba(artist.get_color())[3] > 0
     )
 
@@ -156,7 +157,8 @@ def _find_ticks(ax: Axes) -> Iterator[tuple[str, Text, Line2D | None]]:
     for axis in ax._axis_map.values():  # noqa: SLF001 - the axes' own x/y axis objects
         if not axis.get_visible():
             continue
-        for tick in axis._update_ticks():  # noqa: SLF001 - the ticks a draw would draw
+        # Private (not in matplotlib's stubs): the ticks a draw would draw.
+        for tick in axis._update_ticks():  # type: ignore[attr-defined]  # noqa: SLF001
             grid = tick.gridline if tick.gridline.get_visible() else None
             for label in (tick.label1, tick.label2):
                 if _shown(label):
@@ -165,7 +167,11 @@ def _find_ticks(ax: Axes) -> Iterator[tuple[str, Text, Line2D | None]]:
                 yield "grid", tick.label1, grid
 
 
-def _texts(fig: Figure, renderer: object) -> Iterator[_Text]:
+#: How _texts makes a gathered text: (artist, role, its Axes, its Legend) -> _Text.
+_Make = Callable[[Text, str, Axes | None, Legend | None], _Text]
+
+
+def _texts(fig: Figure, renderer: RendererBase) -> Iterator[_Text]:
     """Every visible text of the figure with its extent in display pixels."""
 
     def make(artist: Text, role: str, ax: Axes | None, legend: Legend | None = None) -> _Text:
@@ -180,14 +186,16 @@ def _texts(fig: Figure, renderer: object) -> Iterator[_Text]:
         for label in (ax.xaxis.label, ax.yaxis.label):
             if _shown(label):
                 yield make(label, "axis title", ax)
-        for title in (ax.title, ax._left_title, ax._right_title):  # noqa: SLF001
+        # The left and right titles are private attributes (not in matplotlib's stubs).
+        sides = (ax._left_title, ax._right_title)  # type: ignore[attr-defined]  # noqa: SLF001
+        for title in (ax.title, *sides):
             if _shown(title):
                 yield make(title, "title", ax)
         for text in ax.texts:
             if _shown(text):
                 yield make(text, "label", ax)
-        if ax.get_legend() is not None:
-            yield from _legend_texts(ax.get_legend(), ax, make)
+        if (own := ax.get_legend()) is not None:
+            yield from _legend_texts(own, ax, make)
     for legend in fig.legends:
         yield from _legend_texts(legend, None, make)
     for text in fig.texts:
@@ -195,13 +203,13 @@ def _texts(fig: Figure, renderer: object) -> Iterator[_Text]:
             yield make(text, "title" if text is getattr(fig, "_suptitle", None) else "label", None)
 
 
-def _legend_texts(legend: Legend, ax: Axes | None, make: object) -> Iterator[_Text]:
+def _legend_texts(legend: Legend, ax: Axes | None, make: _Make) -> Iterator[_Text]:
     """A legend's entry texts and title, if it is drawn."""
     if not legend.get_visible():
         return
     for text in [*legend.get_texts(), legend.get_title()]:
         if _shown(text):
-            yield make(text, "legend", ax, legend)  # type: ignore[operator]
+            yield make(text, "legend", ax, legend)
 
 
 # ---------------------------------------------------------------------------- the checks
@@ -272,7 +280,7 @@ def _overlaps(fig: Figure, texts: list[_Text], pad: float, renderer: Any) -> lis
             & (ext[i + 1 :, 1] < ext[i, 3])
             & (ext[i + 1 :, 3] > ext[i, 1])
         )[0]
-        for j in hits + i + 1:
+        for j in (int(k) for k in hits + i + 1):
             a, b = texts[i], texts[j]
             if inner[i].width <= 0 or inner[j].width <= 0:
                 continue
@@ -281,9 +289,10 @@ def _overlaps(fig: Figure, texts: list[_Text], pad: float, renderer: Any) -> lis
             for k in (i, j):
                 if k not in quads:
                     quads[k] = _corners(texts[k], pad, renderer)
-            if quads[i] is not None or quads[j] is not None:
-                qa = quads[i] if quads[i] is not None else _box_corners(inner[i])
-                qb = quads[j] if quads[j] is not None else _box_corners(inner[j])
+            qi, qj = quads[i], quads[j]
+            if qi is not None or qj is not None:
+                qa = qi if qi is not None else _box_corners(inner[i])
+                qb = qj if qj is not None else _box_corners(inner[j])
                 if not _quads_overlap(qa, qb):
                     continue
             found.append(
@@ -347,14 +356,18 @@ def _data_under(ax: Axes, box: Bbox) -> Iterator[str]:
         hit_box = _clip_box(box, clip if line.get_clip_on() else None)
         if hit_box is None:
             continue
-        label = line.get_label()
+        label = str(line.get_label())
         name = f'the line "{label}"' if label and not label.startswith("_") else "a plotted line"
         if _stroked(line) and _segments_hit(pts, hit_box):
             yield name
         elif line.get_marker() not in (None, "None", "none", "", " ") and _points_in(pts, hit_box):
             yield name.replace("line", "points", 1) if "line" in name else name
     for coll in ax.collections:
-        if isinstance(coll, PathCollection) and coll.get_visible() and len(coll.get_offsets()):
+        if (
+            isinstance(coll, PathCollection)
+            and coll.get_visible()
+            and len(np.asarray(coll.get_offsets()))
+        ):
             pts = coll.get_offset_transform().transform(coll.get_offsets())
             if _points_in(pts, box):
                 yield "plotted points"
@@ -457,16 +470,17 @@ def _line_paths(ax: Axes) -> Iterator[tuple[str, np.ndarray, float, Bbox | None]
     for line in ax.lines:
         if not _stroked(line):
             continue
-        what = "line" if not line.get_label().startswith("_") else "reference line"
-        if line.get_label() and not line.get_label().startswith("_"):
-            what = f'line "{line.get_label()}"'
+        label = str(line.get_label())
+        what = "line" if not label.startswith("_") else "reference line"
+        if label and not label.startswith("_"):
+            what = f'line "{label}"'
         pts = line.get_transform().transform(line.get_xydata())
         yield what, pts, line.zorder, clip if line.get_clip_on() else None
     for coll in ax.collections:
         if not isinstance(coll, LineCollection) or not coll.get_visible():
             continue
-        widths = coll.get_linewidths()
-        colours = coll.get_colors()
+        widths = np.atleast_1d(coll.get_linewidth())  # get_linewidths is its alias
+        colours = np.asarray(coll.get_colors())  # RGBA rows
         if len(widths) == 0 or max(widths) <= 0 or len(colours) == 0 or max(colours[:, 3]) <= 0:
             continue
         transform = coll.get_transform()
@@ -586,8 +600,10 @@ def _has_mark(handle: object) -> bool:
         edge = handle.get_linewidth() > 0 and _visible_colour(handle.get_edgecolor())
         return bool(_visible_colour(handle.get_facecolor()) or edge)
     if isinstance(handle, PathCollection | Collection):
-        faces = handle.get_facecolors()
-        edges = handle.get_edgecolors() if max(handle.get_linewidths(), default=0) > 0 else []
+        # get_facecolor/get_edgecolor/get_linewidth are what the -s aliases call: RGBA rows
+        faces = np.asarray(handle.get_facecolor())
+        stroked = max(np.atleast_1d(handle.get_linewidth()), default=0) > 0
+        edges = np.asarray(handle.get_edgecolor()) if stroked else np.empty((0, 4))
         return any(_visible_colour(c) for c in [*faces, *edges])
     return True  # an artist of another kind draws its own mark
 
@@ -611,7 +627,7 @@ def _visible_colour(*colours: object) -> bool:
 def _legend_marks(fig: Figure, renderer: Any) -> list[ChartProblem]:
     """Legend entries whose mark is missing, empty or invisible."""
     found = []
-    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    legends = [legend for ax in fig.axes if (legend := ax.get_legend()) is not None]
     for legend in [*legends, *fig.legends]:
         if not legend.get_visible():
             continue
