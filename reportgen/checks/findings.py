@@ -64,7 +64,7 @@ def findings_from_json(text: str) -> list[Finding]:
             page=i["page"],
             kind=i["kind"],
             message=i["message"],
-            box=tuple(i["box"]) if i.get("box") is not None else None,  # type: ignore[arg-type]
+            box=tuple(i["box"]) if i.get("box") is not None else None,
         )
         for i in items
     ]

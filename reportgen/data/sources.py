@@ -144,10 +144,11 @@ class StrictLoader(yaml.SafeLoader):
         #: Key of each list or mapping being composed (None where there is none), outermost first.
         self.keys: list[str | None] = []
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         """Compose one node, refusing anchors, aliases and nesting beyond MAX_YAML_DEPTH."""
         event = self.peek_event()
         line = event.start_mark.line + 1
+        key: str | None
         if isinstance(index, yaml.ScalarNode):
             key = str(index.value)
         else:
@@ -324,8 +325,8 @@ def load_yaml_text(text: str, shown: str) -> Any:
         ) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise DataError([Problem(shown, line, None, f"invalid YAML: {exc.problem}")]) from exc
+        at = mark.line + 1 if mark is not None else None
+        raise DataError([Problem(shown, at, None, f"invalid YAML: {exc.problem}")]) from exc
     except yaml.YAMLError as exc:
         raise DataError([Problem(shown, None, None, f"invalid YAML: {exc}")]) from exc
 

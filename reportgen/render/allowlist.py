@@ -349,7 +349,7 @@ def _join(eval_ctx: Any, value: Iterable[Any], d: str = "", attribute: Any = Non
         printable(item, "the 'join' filter on")
     if sum(len(str(i)) for i in items) + len(str(d)) * max(len(items) - 1, 0) > MAX_TEXT:
         raise LimitExceeded(f"text longer than {MAX_TEXT:,} characters")
-    return jinja_filters.do_join(eval_ctx, items, d)  # type: ignore[no-any-return]
+    return jinja_filters.do_join(eval_ctx, items, d)
 
 
 @pass_environment

@@ -23,7 +23,7 @@ import math
 import operator
 import time
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any
 
 import jinja2
@@ -212,6 +212,7 @@ class _Guard(NodeTransformer):
             raise NotAllowed("recursive loops are not allowed in prose", node.lineno)
         node = super().generic_visit(node, *args, **kwargs)
         if isinstance(node, nodes.For):
+            assert isinstance(node.iter, nodes.Expr)  # what follows "in" parses as an expression
             node.iter = self._call("prose_iter", [node.iter], node.lineno)
         elif (
             isinstance(node, nodes.Call)
@@ -273,6 +274,7 @@ class ProseEnvironment(SandboxedEnvironment):
         self.trusted |= {v for v in context.values() if isinstance(v, types.FunctionType)}
         self.budget.start()
         stream = template.generate(**context)
+        assert isinstance(stream, Generator)  # Template.generate is a generator function
         parts: list[str] = []
         size = 0
         try:
@@ -392,7 +394,7 @@ class ProseEnvironment(SandboxedEnvironment):
         parts = tuple(plain(p) if isinstance(p, float) else p for p in shown)
         if sum(len(str(p)) for p in parts) > MAX_TEXT:
             raise LimitExceeded(f"text longer than {MAX_TEXT:,} characters")
-        return markup_join(parts)  # type: ignore[no-any-return]
+        return markup_join(parts)
 
     def prose_claim(self, condition: Any, text: Any) -> Any:
         """``claim(condition, text)``: ``text`` while the data satisfy ``condition``; otherwise

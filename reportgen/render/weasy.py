@@ -26,6 +26,11 @@ def _forget_weasyprint() -> None:
         del sys.modules[name]
 
 
+def _find_no_library(name: str) -> str | None:
+    """ctypes.util.find_library that finds nothing (so libraries load by their Linux names)."""
+    return None
+
+
 def import_weasyprint() -> ModuleType:
     """Return the ``weasyprint`` module, loading its libraries by their Linux names first."""
     if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
@@ -33,7 +38,7 @@ def import_weasyprint() -> ModuleType:
 
         return weasyprint
     search = ctypes.util.find_library
-    ctypes.util.find_library = lambda _name: None
+    ctypes.util.find_library = _find_no_library
     try:
         # WeasyPrint prints installation advice before it re-raises a failed load; that
         # advice belongs to the fallback below, not to this attempt.
