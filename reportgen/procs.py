@@ -9,7 +9,13 @@ import multiprocessing as mp
 import signal
 import sys
 from collections.abc import Sequence
-from multiprocessing.context import BaseContext
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
+
+    #: The context of one start method (typeshed's BaseContext declares no Process class).
+    StartContext = ForkContext | ForkServerContext | SpawnContext
 
 PR_SET_PDEATHSIG = 1
 #: How every child process reportgen starts (build workers, the bounded renderer) starts.
@@ -30,12 +36,12 @@ def start_method(override: str | None = None) -> str:
     return "forkserver" if linux and "forkserver" in mp.get_all_start_methods() else "spawn"
 
 
-def context(preload: Sequence[str], override: str | None = None) -> BaseContext:
+def context(preload: Sequence[str], override: str | None = None) -> StartContext:
     """The multiprocessing context children start with; a fork server (one per process,
     kept for its life) is started now if none runs, importing ``preload`` before it forks,
     so the children do not import it each. The first caller's ``preload`` is the one used."""
     method = start_method(override)
-    ctx = mp.get_context(method)
+    ctx = cast("StartContext", mp.get_context(method))  # a start method's own context
     if method == "forkserver":
         from multiprocessing import forkserver
 
