@@ -570,9 +570,9 @@ def build_report(
     write_all_atomic(
         [
             *changed,
-            *books,
             (html_path, page),
             (pdf_path, pdf),
+            *books,  # after the page: a folder problem under build/ names the HTML first
             (found_path, found),
             (prov_path, prov),
         ],
@@ -606,7 +606,7 @@ def build_report(
         tuple(p for p, _ in books),
     )
     _pause_for_test(definition.slug)
-    rec = ReportRecord(
+    report_rec = ReportRecord(
         inputs=fingerprint(project, reads.settle()),
         code=report_code,
         outputs=outputs,
@@ -615,7 +615,7 @@ def build_report(
         findings=[str(f) for f in findings],
         pdf_variant=variant,
     )
-    return ReportOutcome(result, rec, drawn, len(records) - drawn)
+    return ReportOutcome(result, report_rec, drawn, len(records) - drawn)
 
 
 def _remove_stale_workbooks(project: Project, slug: str, keep: set[str]) -> None:

@@ -172,7 +172,9 @@ def make_handler(project: Project, state: PreviewState) -> type[http.server.Base
             self.wfile.write(body)
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            port = self.server.server_address[1]
+            address = self.server.server_address
+            assert isinstance(address, tuple)  # an IPv4 (host, port): served on 127.0.0.1
+            port = int(address[1])
             if not host_allowed(self.headers.get_all("Host") or [], port):
                 # A foreign name resolving to 127.0.0.1 (DNS rebinding) gets nothing.
                 self._send(421, b"misdirected request", "text/plain")

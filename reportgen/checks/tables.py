@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Hashable, Mapping
 
 from reportgen.checks.mismatch import Mismatch
 from reportgen.data.dataset import Dataset
@@ -23,7 +23,7 @@ LABEL_COLUMNS = (
 )
 
 
-def _label(row: dict[str, object]) -> str:
+def _label(row: Mapping[Hashable, object]) -> str:
     for col in LABEL_COLUMNS:
         value = row.get(col)
         if isinstance(value, str) and value:

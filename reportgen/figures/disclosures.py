@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
@@ -53,6 +53,8 @@ CURRENT = "#555555"
 MIN_SPAN_DAYS = 120
 #: Label distances from the marker (points), nearest first, tried on the preferred side first.
 LANES = (7.0, 20.0, 33.0)
+#: Horizontal alignments tried at each distance, in order.
+ALIGNMENTS: tuple[Literal["center", "left", "right"], ...] = ("center", "left", "right")
 TITLE = "Rating and price target history"
 SOURCE = "Meridian Research ratings and price targets as published, company data"
 
@@ -153,19 +155,19 @@ def _draw_labels(fig: Figure, ax: Axes, points: Sequence[RatingPoint], currency:
     taken: list[Bbox] = list(marks)
     for i, label in enumerate(labels):
         sign = _preferred(points, i)
-        places = [(lane * sign, ha) for lane in LANES for ha in ("center", "left", "right")]
-        places += [(-lane * sign, ha) for lane in LANES for ha in ("center", "left", "right")]
+        places = [(lane * sign, ha) for lane in LANES for ha in ALIGNMENTS]
+        places += [(-lane * sign, ha) for lane in LANES for ha in ALIGNMENTS]
         for offset, ha in places:
             label.set_position((0, offset))
-            label.set_va("bottom" if offset > 0 else "top")
-            label.set_ha(ha)
+            label.set_verticalalignment("bottom" if offset > 0 else "top")
+            label.set_horizontalalignment(ha)
             box = label.get_window_extent().padded(1.5 * to_px)
             if _clear(box, frame, taken):
                 break
         else:  # nowhere clear: the first place (the chart check will say so)
             label.set_position((0, places[0][0]))
-            label.set_va("bottom" if places[0][0] > 0 else "top")
-            label.set_ha("center")
+            label.set_verticalalignment("bottom" if places[0][0] > 0 else "top")
+            label.set_horizontalalignment("center")
         taken.append(label.get_window_extent().padded(1.5 * to_px))
 
 

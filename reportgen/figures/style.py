@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -14,6 +15,10 @@ matplotlib.use("Agg")
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.rcsetup import cycler  # noqa: E402 - matplotlib.cycler is this one
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 #: The CJK subset the PDFs embed (templates/fonts); the package root is one level above here.
 CJK_FONT = (
@@ -78,7 +83,7 @@ HALF_WIDTH_IN = 3.25
 #: than through it (the chart check counts a line under an opaque box as hidden).
 LABEL_BOX = {"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"}
 
-RC = {
+RC: dict[RcKeyType, Any] = {
     # DejaVu ships with matplotlib; Chinese glyphs fall back to the bundled Noto Sans CJK SC.
     "font.family": FONT_FAMILY,
     "font.size": 8,
@@ -88,7 +93,7 @@ RC = {
     "axes.linewidth": 0.6,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
+    "axes.prop_cycle": cycler(color=list(PALETTE)),
     "axes.grid": True,
     "axes.grid.axis": "y",
     "grid.color": LIGHT,

@@ -80,7 +80,8 @@ def attach(pdf_bytes: bytes, files: Sequence[Attachment], date: dt.date) -> byte
                 mime_type=mime_type(item.name),
                 creation_date=stamp,
                 mod_date=stamp,
-                relationship=pikepdf.Name("/" + item.relationship),
+                # pikepdf's stub omits the argument its constructor takes and documents
+                relationship=pikepdf.Name("/" + item.relationship),  # type: ignore[call-arg]
             )
             pdf.attachments[item.name] = spec
             specs.append(pdf.attachments[item.name].obj)

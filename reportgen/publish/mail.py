@@ -224,10 +224,15 @@ def _reset(server: smtplib.SMTP) -> None:
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [f"{code} {msg.decode(errors='replace')}" for code, msg in exc.recipients.values()]
+        codes = [
+            f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+            for code, msg in exc.recipients.values()
+        ]
         return "refused by the server: " + "; ".join(codes)
     if isinstance(exc, smtplib.SMTPResponseException):
-        return f"refused by the server: {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+        error = exc.smtp_error
+        text = error.decode(errors="replace") if isinstance(error, bytes) else error
+        return f"refused by the server: {exc.smtp_code} {text}"
     if isinstance(exc, TimeoutError):
         return f"no answer from the server within {TIMEOUT} s"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

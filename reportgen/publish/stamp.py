@@ -173,7 +173,10 @@ def _retag_fonts(document: pikepdf.Pdf, form: pikepdf.Object) -> None:
     one file to carry different tags. The new tag comes from the subset's own bytes, so the
     copy's bytes stay the same for the same inputs.
     """
-    fonts = form.get("/Resources", {}).get("/Font", {})
+    resources = form.get("/Resources")
+    fonts = resources.get("/Font") if resources is not None else None
+    if fonts is None:
+        return
     taken = _font_names(document)
     for key in sorted(fonts.keys()):
         font = fonts[key]

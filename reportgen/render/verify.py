@@ -20,9 +20,7 @@ from reportgen.glyphs import FONT_SUFFIXES, covered_codepoints, font_codepoints,
 __all__ = ["FONT_SUFFIXES", "covered_codepoints", "font_codepoints"]  # re-exported
 
 
-def _fonts_of(
-    resources: pikepdf.Dictionary, seen: set[tuple[int, int]]
-) -> Iterable[pikepdf.Object]:
+def _fonts_of(resources: pikepdf.Object, seen: set[tuple[int, int]]) -> Iterable[pikepdf.Object]:
     """Every font in a resource dictionary, including those of nested form XObjects."""
     fonts = resources.get("/Font")
     if fonts is not None:

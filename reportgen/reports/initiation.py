@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -148,7 +148,7 @@ class Chips:
     def _key(name: str) -> str:
         return name.replace(" ", "").rstrip("*").lower()
 
-    def _chip(self, row: Mapping[str, Any]) -> Chip:
+    def _chip(self, row: Mapping[Hashable, Any]) -> Chip:
         return Chip(
             brand=str(row["brand"]),
             product=str(row["product"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
@@ -41,8 +41,9 @@ def plain(value: Any) -> Any:
     return value
 
 
-def plain_row(row: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A table row as a read-only mapping of plain values, without internal ``_`` columns."""
+def plain_row(row: Mapping[Hashable, Any]) -> Mapping[str, Any]:
+    """A table row (keyed by column labels) as a read-only mapping of plain values by column
+    name, without internal ``_`` columns."""
     return MappingProxyType(
         {str(k): plain(v) for k, v in row.items() if not str(k).startswith("_")}
     )
