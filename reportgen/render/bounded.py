@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
+import sys
 import threading
 import time
 import traceback
@@ -20,6 +20,9 @@ from typing import Any
 
 from reportgen.errors import BuildError, Problem, ReportgenError
 from reportgen.procs import context, die_with_parent
+
+if sys.platform != "win32":
+    import resource
 
 #: What the fork server imports before it forks a rendering child: the renderer (WeasyPrint)
 #: and the caller's main module (which each child would otherwise import itself).
@@ -42,6 +45,13 @@ def _watch(lifeline: Connection) -> None:
     os._exit(1)
 
 
+def _limit_memory(memory_mb: int) -> None:
+    """Cap this process's address space (Windows has no such limit: the time limit holds)."""
+    if sys.platform != "win32":
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def _child(
     conn: Connection,
     lifeline: Connection,
@@ -56,8 +66,7 @@ def _child(
     # The caller's environment, not the fork server's (taken when the server started).
     os.environ.clear()
     os.environ.update(env)
-    limit = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _limit_memory(memory_mb)
     try:
         conn.send(("ok", fn(*args, **kwargs)))
     except ReportgenError as exc:
