@@ -205,3 +205,30 @@ def test_incremental(built: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert not (root / "build" / "deepseek-v4-pricing").exists()
     assert (root / "build" / "metax").is_dir()
+
+
+def test_the_preview_serves_the_linked_workbooks(built: Path) -> None:
+    """`reportgen serve` answers the HTML's link with the workbook (a real server, port 0)."""
+    import http.client
+    import threading
+
+    from reportgen.project import Project
+    from reportgen.serve import XLSX_TYPE, PreviewState, make_server
+
+    server = make_server(Project(built), PreviewState(), 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        link = html_tables(built, "metax")["ri-valuation-metax"]["link"]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", f"/build/{link}", headers={"Host": f"127.0.0.1:{port}"})
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.getheader("Content-Type") == XLSX_TYPE
+        assert response.read() == (built / "build" / link).read_bytes()
+        conn.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
