@@ -339,7 +339,7 @@ def aligned(rows: Sequence[Sequence[str]], cap: int = LIST_COLUMN_CAP) -> list[s
     return lines
 
 
-def _section(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _section(title: str, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     """One titled block of `reportgen list`: a header line, then one aligned line per row."""
     click.echo(f"{title} ({len(rows)})")
     for line in aligned([header, *rows]) if rows else ["  (none)"]:
@@ -349,25 +349,38 @@ def _section(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -
 @main.command(name="list", short_help="List report types, exhibits and report definitions.")
 @_with_project
 def list_(project: Project) -> None:
-    """List the report types, the exhibits (kind and the tables each reads) and the
+    """List the report types, the exhibits (kind, module and the tables each reads) and the
     project's report definitions."""
     from reportgen.build import load_definitions
-    from reportgen.figures.registry import load_builders
+    from reportgen.config import load_config
+    from reportgen.figures.registry import ExhibitSpec, load_builders
+    from reportgen.modules import module_of
     from reportgen.reports.base import load_report_types
 
+    enabled = set(load_config(project).modules)
     exhibits = load_builders(project)  # reportgen's, installed plug-ins and the project's
     types = sorted(load_report_types(project).items())
     definitions = load_definitions(project)
+
+    def module(spec: ExhibitSpec) -> str:
+        """The exhibit module it belongs to ("-": none), marked when the project is without it."""
+        found = module_of(spec.tables)
+        if found is None:
+            return "-"
+        return found.name if found.name in enabled else f"{found.name} (off)"
+
     _section("report types", ("NAME", "DESCRIPTION"), [(n, c.description) for n, c in types])
     click.echo()
-    _section(
-        "exhibits",
-        ("ID", "KIND", "READS", "TITLE"),
-        [
-            (ex_id, spec.kind, ", ".join(spec.tables) or "-", spec.title)
-            for ex_id, spec in sorted(exhibits.items())
-        ],
-    )
+    rows = [
+        (ex_id, spec.kind, module(spec), ", ".join(spec.tables) or "-", spec.title)
+        for ex_id, spec in sorted(exhibits.items())
+    ]
+    _section("exhibits", ("ID", "KIND", "MODULE", "READS", "TITLE"), rows)
+    if any(row[2].endswith(" (off)") for row in rows):
+        click.echo(
+            "  (off): a module this project does not enable in reportgen.yaml (modules:); "
+            "its exhibits cannot be used"
+        )
     click.echo()
     _section(
         f"reports in {project.shown(project.reports)}",

@@ -237,7 +237,7 @@ def test_list_shows_types_exhibits_with_their_tables_and_kind_and_reports(
         "reports in data/reports",
     ]
     assert lines[blocks[0] + 1].split() == ["NAME", "DESCRIPTION"]
-    assert lines[blocks[1] + 1].split() == ["ID", "KIND", "READS", "TITLE"]
+    assert lines[blocks[1] + 1].split() == ["ID", "KIND", "MODULE", "READS", "TITLE"]
     assert lines[blocks[2] + 1].split() == ["SLUG", "TYPE", "TITLE"]
     for name in ("company-initiation", "industry-initiation", "sector-note"):
         assert any(line.split()[:1] == [name] for line in lines[blocks[0] : blocks[1]])
@@ -252,7 +252,10 @@ def test_list_shows_types_exhibits_with_their_tables_and_kind_and_reports(
         assert line[kind_at:].startswith(f"{spec.kind} "), line  # aligned under KIND
         assert f"  {', '.join(spec.tables)}  " in line and line.endswith(f"  {spec.title}")
     pricing = next(line for line in exhibits if line.split()[0] == "pricing-matrix")
-    assert pricing.split()[:3] == ["pricing-matrix", "table", "llm_pricing"]
+    assert pricing.split()[:4] == ["pricing-matrix", "table", "ai_sector", "llm_pricing"]
+    company = next(line for line in exhibits if line.split()[0] == "key-products")
+    assert company.split()[:3] == ["key-products", "table", "-"]  # reportgen's own: no module
+    assert "(off)" not in result.output  # the sample enables ai_sector
 
     reports = lines[blocks[2] + 2 :]
     assert [line.split()[:2] for line in reports] == [
@@ -286,7 +289,7 @@ def test_list_shows_the_projects_own_exhibits_and_no_other_projects(
     assert result.exit_code == 0, result.output
     (line,) = [x for x in result.output.splitlines() if x.split()[:1] == ["local-empty-table"]]
     assert line.startswith("  local-empty-table ")
-    assert line.split()[1:4] == ["table", "day0,", "chips"]
+    assert line.split()[1:5] == ["table", "ai_sector", "day0,", "chips"]
     assert line.endswith("  A project's own table")
 
     other = tmp_path / "other"
@@ -295,3 +298,13 @@ def test_list_shows_the_projects_own_exhibits_and_no_other_projects(
     result = invoke(["--project", str(other), "list"])
     assert result.exit_code == 0, result.output
     assert "local-empty-table" not in result.output
+
+
+def test_list_marks_the_exhibits_of_a_module_the_project_does_not_enable(tmp_path: Path) -> None:
+    made = invoke(["new", str(tmp_path / "fresh")])  # reportgen new: modules: []
+    assert made.exit_code == 0, made.output
+    result = invoke(["--project", str(tmp_path / "fresh"), "list"])
+    assert result.exit_code == 0, result.output
+    pricing = next(x for x in result.output.splitlines() if x.split()[:1] == ["pricing-matrix"])
+    assert pricing.split()[:4] == ["pricing-matrix", "table", "ai_sector", "(off)"]
+    assert "  (off): a module this project does not enable in reportgen.yaml" in result.output
