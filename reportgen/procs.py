@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import multiprocessing as mp
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,10 @@ PR_SET_PDEATHSIG = 1
 #: ``serve``, absent on Windows and unsafe on macOS). Tests set "spawn" to prove a child needs
 #: nothing inherited, or "fork" so that their monkeypatches reach the children.
 START_METHOD: str | None = None
+#: The process whose fork server ``context`` started. A process forked from it inherits this
+#: record but cannot use that server (multiprocessing checks the server with waitpid, which
+#: only its parent may call): its children are spawned instead.
+_server_owner: int | None = None
 
 
 def start_method(override: str | None = None) -> str:
@@ -40,13 +45,17 @@ def context(preload: Sequence[str], override: str | None = None) -> StartContext
     """The multiprocessing context children start with; a fork server (one per process,
     kept for its life) is started now if none runs, importing ``preload`` before it forks,
     so the children do not import it each. The first caller's ``preload`` is the one used."""
+    global _server_owner
     method = start_method(override)
+    if method == "forkserver" and _server_owner not in (None, os.getpid()):
+        method = "spawn"  # forked from the server's owner (a test forcing fork, a user's pool)
     ctx = cast("StartContext", mp.get_context(method))  # a start method's own context
     if method == "forkserver":
         from multiprocessing import forkserver
 
         forkserver.set_forkserver_preload(list(preload))
         forkserver.ensure_running()
+        _server_owner = os.getpid()
     return ctx
 
 

@@ -28,6 +28,7 @@ from reportgen.plan import (
     make_plan,
     manifest_path,
 )
+from reportgen.procs import context as procs_context
 from reportgen.procs import die_with_parent
 from reportgen.procs import start_method as procs_start_method
 from reportgen.progress import Reporter
@@ -61,11 +62,7 @@ def warm_workers() -> None:
     """Start the fork server now (it imports the build code while this process reads the
     data), when workers will come from one; a no-op otherwise and when it already runs."""
     if start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(PRELOAD)
-        forkserver.ensure_running()
+        procs_context(PRELOAD, "forkserver")
 
 
 def _mapping_proxy(items: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:

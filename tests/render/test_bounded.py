@@ -5,6 +5,7 @@ child is never forked from the caller (which may run threads): it comes from a f
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing as mp
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 
 from reportgen import procs
 from reportgen.errors import BuildError, Problem
-from reportgen.render.bounded import run_bounded, start_bounded
+from reportgen.render.bounded import run_bounded, start_bounded, warm
 from reportgen.render.pdf import html_to_pdf_and_layout
 
 REPO = Path(__file__).resolve().parents[2]
@@ -164,6 +165,26 @@ def test_the_time_limit_counts_from_the_start() -> None:
     with pytest.raises(BuildError, match="longer than 1 s"):
         call.result()
     assert time.perf_counter() - start < 1
+
+
+def _bounded_in_a_forked_child(queue: mp.SimpleQueue[tuple[str, str]]) -> None:
+    call = start_bounded(_sleep, 0, label="x.pdf", seconds=60, memory_mb=2048)
+    queue.put((call.start_method, call.result()))
+
+
+@pytest.mark.skipif(DEFAULT != "forkserver", reason="fork servers are used on Linux")
+def test_a_process_forked_from_the_servers_owner_spawns_its_child() -> None:
+    """Forked from the process that started the fork server (a test forcing fork for the
+    build's workers only, a user's own fork pool), a process cannot use that server
+    (multiprocessing checks it with waitpid, which only its parent may call): it spawns."""
+    warm()  # this process owns a fork server
+    ctx = mp.get_context("fork")
+    queue: mp.SimpleQueue[tuple[str, str]] = ctx.SimpleQueue()
+    forked = ctx.Process(target=_bounded_in_a_forked_child, args=(queue,))
+    forked.start()
+    forked.join(60)
+    assert forked.exitcode == 0
+    assert queue.get() == ("spawn", "done")
 
 
 def _gone(pid: int) -> bool:
