@@ -7,8 +7,11 @@ import ctypes
 import ctypes.util
 import multiprocessing as mp
 import os
+import select
 import signal
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
@@ -68,3 +71,31 @@ def die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def exit_with(pid: int, poll_seconds: float = 0.5) -> None:
+    """Exit this process at once when process ``pid`` (the build that started it) ends.
+
+    A worker from a fork server is the server's child, not the build's, and the server itself
+    lives as long as any worker holds its pipe, so die_with_parent cannot see the build die:
+    a daemon thread watches the build instead (a pidfd where Linux has one, else a poll).
+    """
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            select.select([fd], [], [])  # readable once the process has ended
+            os._exit(1)
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except OSError:
+                pass  # alive, owned by someone else
+            time.sleep(poll_seconds)
+
+    threading.Thread(target=watch, name="reportgen-exit-with-build", daemon=True).start()

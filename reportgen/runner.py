@@ -29,7 +29,7 @@ from reportgen.plan import (
     manifest_path,
 )
 from reportgen.procs import context as procs_context
-from reportgen.procs import die_with_parent
+from reportgen.procs import die_with_parent, exit_with
 from reportgen.procs import start_method as procs_start_method
 from reportgen.progress import Reporter
 from reportgen.project import PROJECT_FILE, Project
@@ -161,12 +161,15 @@ _STATE: dict[str, Any] = {}
 WORKER_STATE = ("project", "ds", "definitions", "house", "options", "manifest", "preread")
 
 
-def _init_worker(state: dict[str, Any], queue: Any, env: dict[str, str], cwd: str) -> None:
+def _init_worker(
+    state: dict[str, Any], queue: Any, env: dict[str, str], cwd: str, build_pid: int
+) -> None:
     """Start a worker: die with the build, take its state, environment and folder (a fork
     server has those of its own start), load the project's plug-ins (imported here, as
     nothing is inherited); a plug-in that no longer loads fails each task with its problems
     instead of breaking the pool."""
     die_with_parent()
+    exit_with(build_pid)  # a fork server's child: its parent is the server, not the build
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
@@ -440,7 +443,7 @@ def _run_parallel(
             max_workers=jobs,
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(state, queue, dict(os.environ), os.getcwd()),
+            initargs=(state, queue, dict(os.environ), os.getcwd(), os.getpid()),
         ) as pool:
             running: dict[Future[Any], str] = {}
 

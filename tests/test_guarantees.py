@@ -18,20 +18,31 @@ REPO = Path(__file__).resolve().parents[1]
 SLUG = "deepseek-v4-pricing"
 
 # Run the real CLI in a child process; os.replace is slowed for the PDF so the test can kill
-# the build while the new PDF sits fully written in its temporary file, not yet renamed.
+# the build while the new PDF sits fully written in its temporary file, not yet renamed. The
+# slowdown is a sitecustomize module, so it is in force in every interpreter the build starts
+# (its workers come from a fork server or are spawned: nothing is inherited from the CLI).
 SLOW_RENAME = """
-import os, sys, time
+import os, time
 real = os.replace
 def slow(src, dst, *args, **kwargs):
-    if str(dst).endswith(".pdf"):
+    if str(dst).endswith(".pdf") and os.environ.get("REPORTGEN_TEST_MARK"):
         open(os.environ["REPORTGEN_TEST_MARK"], "w").close()
         time.sleep(300)
     return real(src, dst, *args, **kwargs)
 os.replace = slow
-from reportgen.cli import main
-sys.argv = ["reportgen"] + sys.argv[1:]
-main()
 """
+
+
+def processes_with(value: str) -> list[int]:
+    """Pids of the processes whose environment holds ``value`` (Linux /proc; none elsewhere)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if value.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def env() -> dict[str, str]:
@@ -80,9 +91,12 @@ def test_a_build_killed_mid_write_leaves_the_previous_pdf_intact(tmp_path: Path)
     before = pdf.read_bytes()
     set_v4_input(root, "1.90")
     mark = tmp_path / "mark"
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOW_RENAME, encoding="utf-8")
     child = subprocess.Popen(
-        [sys.executable, "-c", SLOW_RENAME, "--project", str(root), "build", "-q", SLUG],
-        env={**env(), "REPORTGEN_TEST_MARK": str(mark)},
+        [sys.executable, "-m", "reportgen.cli", "--project", str(root), "build", "-q", SLUG],
+        env={**env(), "PYTHONPATH": f"{site}{os.pathsep}{REPO}", "REPORTGEN_TEST_MARK": str(mark)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -94,6 +108,11 @@ def test_a_build_killed_mid_write_leaves_the_previous_pdf_intact(tmp_path: Path)
     assert strays and strays[0].stat().st_size > 0  # the new PDF, fully written, not renamed
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
+    # The worker that was writing dies with the build: no orphan renames the PDF later.
+    deadline = time.monotonic() + 20
+    while (left := processes_with(str(mark))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"processes of the killed build still run: {left}"
     assert pdf.read_bytes() == before
     with pikepdf.open(pdf) as doc:
         assert len(doc.pages) >= 5
