@@ -20,9 +20,15 @@ class SectorNote(ReportType):
     description: ClassVar[str] = "Industry note with a sector rating (e.g. OUTPERFORM)."
 
     def prose_context(self, ds: Dataset, definition: ReportDefinition) -> dict[str, Any]:
-        """Market, Day-0, shipment and GPGPU queries plus the report's stated facts."""
+        """Market, Day-0, shipment and GPGPU queries, the covered companies and their
+        valuations (read only where prose cites them), plus the report's stated facts."""
+        from reportgen.reports.initiation import Lazy, _values
+
+        slugs = tuple(ds.companies)
         return {
             **super().prose_context(ds, definition),
+            "companies": Lazy(slugs, lambda slug: ds.companies[slug]),
+            "valuations": Lazy(slugs, lambda slug: _values(ds, (slug,), definition.shown)[slug]),
             "market": Market(ds),
             "day0": Day0(ds),
             "shipments": Shipments(ds),
