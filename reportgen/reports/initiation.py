@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from reportgen import formatting
-from reportgen.data.companies import Company, Scenario, ValuationInputs
+from reportgen.data.companies import Company, FxRate, Scenario, ValuationInputs
 from reportgen.data.dataset import Dataset
 from reportgen.data.locate import sourced_at, table_shown, value_place
 from reportgen.data.provenance import derived
@@ -258,7 +258,7 @@ allow_prose(
 allow_prose(
     ValuationInputs, {f.name for f in dataclasses.fields(ValuationInputs)} | {"payout_for_model"}
 )
-for _cls in (Scenario, CompanyValuation, ScenarioValue, RIValuation, RIYear):
+for _cls in (Scenario, CompanyValuation, ScenarioValue, RIValuation, RIYear, FxRate):
     allow_prose(_cls, {f.name for f in dataclasses.fields(_cls)})
 
 
