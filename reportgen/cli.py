@@ -12,6 +12,7 @@ so and names the crash log that holds the full traceback (on the terminal too wi
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import sys
 import traceback
@@ -80,6 +81,11 @@ def _fail_cleanly(fn: F) -> F:
             sys.exit(2)
         except (click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            # The reader of our output went away (`reportgen list | head`): stop quietly, as
+            # a shell tool does, with the shell's code for SIGPIPE; stdout is closed for good.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
         except OSError as exc:
             shown = project.shown(Path(exc.filename)) if project and exc.filename else None
             problem = environment_problem(exc, shown)

@@ -308,3 +308,29 @@ def test_list_marks_the_exhibits_of_a_module_the_project_does_not_enable(tmp_pat
     pricing = next(x for x in result.output.splitlines() if x.split()[:1] == ["pricing-matrix"])
     assert pricing.split()[:4] == ["pricing-matrix", "table", "ai_sector", "(off)"]
     assert "  (off): a module this project does not enable in reportgen.yaml" in result.output
+
+
+def test_a_reader_that_stops_early_ends_the_listing_quietly(tmp_path: Path) -> None:
+    """`reportgen list | head -0`: output to a reader that has gone ends the command with the
+    shell's SIGPIPE code and no message; it is not a bug, so no crash log is written."""
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copy2(REPO / PROJECT_FILE, root / PROJECT_FILE)
+    (root / "data" / "reports").mkdir(parents=True)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "reportgen.cli", "list"],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == ""
+    assert not list(root.rglob("crash-*.log"))
