@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from reportgen.errors import ReportgenError
-from reportgen.project import Project
+from reportgen.project import PROJECT_FILE, Project
 
 #: Injected into served HTML pages only (never into build/ outputs): polls the server and
 #: reloads the page after a successful rebuild, or shows the build error over the page.
@@ -233,6 +233,42 @@ def make_server(
     return http.server.ThreadingHTTPServer((HOST, port), make_handler(project, state))
 
 
+#: Names at the project's top level whose change alters what is watched or built: the project
+#: file (modules, tables, plug-in folders) and the project's own templates/ folder.
+TOP_LEVEL = frozenset({PROJECT_FILE, "templates"})
+
+
+def _watched(project: Project) -> list[Path]:
+    """The folders a change under which rebuilds: data/, the templates in use (the project's
+    own folder, else the package's) and the plug-in folders reportgen.yaml names."""
+    from reportgen.plugins import plugin_folders
+
+    try:
+        plugins = list(plugin_folders(project))
+    except ReportgenError:
+        plugins = []  # a broken reportgen.yaml: the rebuild shows its problem
+    return [project.data, project.templates, *plugins]
+
+
+def _watch_top(project: Project, stop: threading.Event, changed: threading.Event) -> None:
+    """Set ``changed`` whenever reportgen.yaml or the project's templates/ folder itself is
+    created, edited or removed (not recursive: the rest of the root is outputs and tools)."""
+    from watchfiles import watch as watch_files
+
+    for changes in watch_files(
+        project.root,
+        recursive=False,
+        watch_filter=lambda _change, path: Path(path).name in TOP_LEVEL,
+        stop_event=stop,
+        debounce=300,
+        step=100,
+        rust_timeout=250,
+        yield_on_timeout=True,
+    ):
+        if changes:
+            changed.set()
+
+
 def watch(
     project: Project,
     state: PreviewState,
@@ -241,28 +277,34 @@ def watch(
     watching: threading.Event,
 ) -> None:
     """Rebuild whenever a file under data/, templates/ or a plug-in folder (reportgen.yaml
-    ``plugins:``) changes, until ``stop`` is set.
+    ``plugins:``) changes, or reportgen.yaml itself, until ``stop`` is set.
 
     ``watching`` is set once the watcher is live, so no edit made after the server says it is
-    ready can be missed.
+    ready can be missed. A change at the top level may change what is watched (a new
+    templates/ folder, other plug-in folders), so the folders are then taken anew.
     """
     from watchfiles import watch as watch_files
 
-    from reportgen.plugins import plugin_folders
-
-    for changes in watch_files(
-        project.data,
-        project.templates,
-        *plugin_folders(project),
-        stop_event=stop,
-        debounce=300,
-        step=100,
-        rust_timeout=250,
-        yield_on_timeout=True,
-    ):
-        watching.set()
-        if changes:
-            rebuild(project, state, log)
+    top = threading.Event()
+    threading.Thread(
+        target=_watch_top, args=(project, stop, top), name="watch-top", daemon=True
+    ).start()
+    while not stop.is_set():
+        for changes in watch_files(
+            *_watched(project),
+            stop_event=stop,
+            debounce=300,
+            step=100,
+            rust_timeout=250,
+            yield_on_timeout=True,
+        ):
+            watching.set()
+            if top.is_set():
+                top.clear()
+                rebuild(project, state, log)
+                break  # watch the folders as they now are
+            if changes:
+                rebuild(project, state, log)
 
 
 def serve(

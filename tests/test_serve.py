@@ -5,16 +5,18 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from reportgen.project import Project
+from reportgen.project import PROJECT_FILE, Project
 from tests.test_plan import edit, small_project
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,9 +41,9 @@ def wait_for(base: str, version: int, timeout: float = 120) -> dict[str, object]
     raise AssertionError("the server did not rebuild in time")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Project]]:
-    project = small_project(tmp_path / "p")
+@contextmanager
+def serving(project: Project) -> Iterator[str]:
+    """`reportgen serve` on ``project`` in its own process; yields the base URL."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -71,10 +73,17 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Project]]:
             if process.poll() is not None:
                 break
         assert base, "the server did not start"
-        yield base, project
+        yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Project]]:
+    project = small_project(tmp_path / "p")
+    with serving(project) as base:
+        yield base, project
 
 
 def test_serve_rebuilds_on_a_data_edit_and_reports_errors(
@@ -172,3 +181,37 @@ def test_warm_up_loads_what_a_rebuild_needs() -> None:
         check=True,
     )
     assert done.stdout.split() == ["0", "4", "True"]
+
+
+def test_serve_follows_a_new_templates_folder_and_the_project_file(tmp_path: Path) -> None:
+    """A project on the package's templates: creating templates/ with one override while the
+    server runs rebuilds with it; an edit of reportgen.yaml rebuilds too (here, turning off the
+    module whose tables the reports read is an error; turning it back on fixes it)."""
+    project = small_project(tmp_path / "p")
+    shutil.rmtree(project.root / "templates")
+    with serving(project) as base:
+        first = status(base)
+        assert first["error"] is None
+        assert "Analysts of the house" not in get(base + "build/alpha.html")
+
+        override = project.root / "templates" / "partials" / "analysts.html.j2"
+        override.parent.mkdir(parents=True)
+        override.write_text(
+            '<div class="analysts"><h3>Analysts of the house</h3></div>\n', encoding="utf-8"
+        )
+        after = wait_for(base, int(first["version"]))  # type: ignore[arg-type]
+        assert after["error"] is None
+        if "Analysts of the house" not in get(base + "build/alpha.html"):
+            # The folder appeared before its file: the next rebuild comes from the file.
+            after = wait_for(base, int(after["version"]))  # type: ignore[arg-type]
+        assert "Analysts of the house" in get(base + "build/alpha.html")
+
+        config = project.root / PROJECT_FILE
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("modules: [ai_sector]", "modules: []"), encoding="utf-8")
+        broken = wait_for(base, int(after["version"]))  # type: ignore[arg-type]
+        assert "ai_sector" in str(broken["error"])
+
+        config.write_text(text, encoding="utf-8")
+        fixed = wait_for(base, int(broken["version"]))  # type: ignore[arg-type]
+        assert fixed["error"] is None
