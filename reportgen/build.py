@@ -67,7 +67,7 @@ from reportgen.render.prose import decode_prose, render_prose
 from reportgen.render.templates import template_env
 from reportgen.render.verify import chart_glyph_problems, glyph_problems, verify_pdf
 from reportgen.render.xlsx import SUFFIX as XLSX_SUFFIX
-from reportgen.render.xlsx import report_workbooks
+from reportgen.render.xlsx import report_workbooks, workbook_href
 from reportgen.reports.base import RenderedExhibit, ReportType, load_report_types
 from reportgen.reports.definition import ReportDefinition, discover, load_definition
 from reportgen.reports.disclosures import disclosures
@@ -189,6 +189,7 @@ def build_exhibit(ds: Dataset, definition: ReportDefinition, ref: Any) -> Render
         svg=svg,
         table=table,
         problems=problems,
+        download=workbook_href(definition.slug, ref.name) if table is not None else "",
     )
 
 

@@ -193,6 +193,11 @@ def workbook_name(slug: str, exhibit: str) -> str:
     return f"{slug}-{exhibit}{SUFFIX}"
 
 
+def workbook_href(slug: str, exhibit: str) -> str:
+    """The workbook's address relative to the report's HTML (both under build/)."""
+    return f"{slug}/{workbook_name(slug, exhibit)}"
+
+
 def workbook_path(build: Path, slug: str, exhibit: str) -> Path:
     """Where an exhibit's workbook is written: build/<slug>/<slug>-<exhibit>.xlsx."""
     return build / slug / workbook_name(slug, exhibit)

@@ -31,6 +31,8 @@ class RenderedExhibit:
     table: Any = None
     #: What the chart check found as the chart was drawn (figures.chartcheck.ChartProblem).
     problems: tuple[Any, ...] = ()
+    #: A table's workbook, relative to the report's HTML ("" for a chart): the page links it.
+    download: str = ""
 
 
 @prose_api("growth", "ratio", "cagr")

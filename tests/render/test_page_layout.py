@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from reportgen.render.templates import template_env
 from reportgen.render.weasy import HTML
+from reportgen.reports.base import RenderedExhibit
 from tests.conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,8 +116,8 @@ def table_exhibit(ident: str, rows: int, notes: int = 1) -> str:
         ],
         notes=[f"Note {n}: computed from the rows above." for n in range(notes)],
     )
-    exhibit = SimpleNamespace(
-        kind="table", id=ident, number=1, title=f"Table {ident}", source="Company data", table=table
+    exhibit = RenderedExhibit(
+        id=ident, number=1, kind="table", title=f"Table {ident}", source="Company data", table=table
     )
     template = template_env(TEMPLATES).get_template("partials/exhibit.html.j2")
     return template.render(exhibit=exhibit)
