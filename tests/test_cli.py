@@ -102,8 +102,6 @@ def test_each_command_help_says_what_it_does_and_lists_its_options(
     name: str, nowhere: Path
 ) -> None:
     assert isinstance(main, click.Group)
-    if name not in main.commands:
-        pytest.skip(f"no `{name}` command in this checkout")
     command = main.commands[name]
     result = invoke([name, "--help"])
     assert result.exit_code == 0, result.output
@@ -133,7 +131,7 @@ def test_no_command_or_an_unknown_one_is_a_usage_error(nowhere: Path) -> None:
 def test_every_command_is_in_the_tables_above() -> None:
     assert isinstance(main, click.Group)
     assert set(main.commands) - {"new"} == set(PROJECT_COMMANDS)
-    assert set(main.commands) <= set(HELP_SAYS)
+    assert set(main.commands) == set(HELP_SAYS)
 
 
 @pytest.mark.parametrize("name", sorted(PROJECT_COMMANDS))
